@@ -1,0 +1,53 @@
+"""A Report as the contract's JSON document, or as CSV (one row per cell key)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .records import Report
+from .schema import split_key
+
+SCHEMA_VERSION = "1"
+CSV_FIELDS = ("key", "table", "row", "column", "value", "status", "confidence", "text", "page", "bbox")
+
+
+def to_dict(report: Report) -> dict:
+    values: dict = {}
+    for r in report.readings:
+        table, row, column = split_key(r.key)
+        values.setdefault(table, {}).setdefault(row, {})[column] = r.value
+    cells = []
+    for r in report.readings:
+        cell = {"key": r.key, "value": r.value, "text": r.text, "confidence": r.confidence, "status": r.status}
+        if r.page is not None:
+            cell["page"] = r.page
+        if r.bbox is not None:
+            cell["bbox"] = [round(x, 1) for x in r.bbox]
+        cells.append(cell)
+    s = report.source
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "source": {"path": s.path, "sha256": s.sha256, "pages": s.pages, "kind": s.kind},
+        "agency": report.metadata.agency,
+        "year": report.metadata.year,
+        "layout": report.layout,
+        "values": values,
+        "cells": cells,
+        "checks": [{"rule": c.rule, "holds": c.holds, "verdict": c.verdict, "keys": list(c.keys)} for c in report.checks],
+    }
+
+
+def to_json(report: Report, indent: int | None = 1) -> str:
+    return json.dumps(to_dict(report), ensure_ascii=False, indent=indent)
+
+
+def to_csv(report: Report) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    for r in report.readings:
+        table, row, column = split_key(r.key)
+        bbox = " ".join(f"{x:.1f}" for x in r.bbox) if r.bbox else ""
+        w.writerow((r.key, table, row, column, r.value, r.status, r.confidence, r.text, r.page or "", bbox))
+    return buf.getvalue()

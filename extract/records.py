@@ -1,0 +1,81 @@
+"""Small typed records passed between the pipeline's stages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Number = int | float
+BBox = tuple[float, float, float, float]
+
+
+class ExtractError(Exception):
+    """A file that cannot be turned into a report; the message is one line for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One table cell in reading order.
+
+    ``row``/``col`` index the cell in its source table (a line and its tab
+    fields, an HTML ``<tr>``/grid column, a DOCX row, a geometric grid); cells of
+    later tables continue the row count so rows never repeat across tables.
+    """
+
+    text: str
+    row: int
+    col: int
+    page: int | None = None
+    bbox: BBox | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    path: str
+    sha256: str
+    pages: int
+    kind: str  # pdf-text | pdf-scan | image | text | html | docx
+
+
+@dataclass(slots=True)
+class Document:
+    """What ingest produces: the report's running text and its table cells."""
+
+    source: Source
+    text: str
+    cells: list[Cell]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The decided value of one canonical cell."""
+
+    key: str
+    value: Number
+    text: str
+    confidence: float
+    status: str  # read | corrected | needs_review
+    page: int | None = None
+    bbox: BBox | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    rule: str
+    holds: bool
+    verdict: str  # ok | corrected | source_inconsistent | unresolved
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    agency: str | None
+    year: int | None
+    layout: str | None
+
+
+@dataclass(slots=True)
+class Report:
+    source: Source
+    metadata: Metadata
+    layout: str
+    readings: list[Reading]
+    checks: list[Check] = field(default_factory=list)

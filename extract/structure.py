@@ -1,0 +1,386 @@
+"""Table-structure classifier: a cell sequence onto the canonical (table, row, column) keys.
+
+Two small estimators and a constrained decoder:
+
+* ``LabelModel`` (char n-gram logistic regression) scores each text cell
+  against every canonical row label, or none.
+* The anchor decoder aligns those label cells monotonically to the rows of
+  each template variant (rows in order, each row at most one label) and keeps
+  the best variant.  The cells between one anchor and the next form a *run*:
+  the value cells of that row (plus any rows whose label went missing).
+* ``ValueModel`` (gradient boosting over position features) scores every
+  (candidate cell, column) pair of a run; a forward-backward pass over all
+  monotone assignments (each column at most one cell, order kept) gives each
+  column's value distribution, from which the value and its raw confidence come.
+* An isotonic calibrator maps raw confidence to a calibrated one; below
+  ``threshold`` the cell is ``needs_review``.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from .normalize import Kind, kind_of, normalize, parse_number
+from .records import Cell, Number
+from .schema import LABEL_CLASSES, VARIANTS, RowSpec, Variant
+
+NONE = "none"
+_TABLES = {"proactive": 0, "requests": 1, "review_litigation": 2}
+_EMPTY_LOGIT = -5.0  # a column left with no cell: cheaper than a very unlikely cell, dearer than a plausible one
+_CLIP = 15.0
+_MATCH_BIAS = 2.0  # a label cell anchors a row when its log-odds for that row exceed -2
+
+
+# --- label classifier ---------------------------------------------------------------------
+
+class LabelModel:
+    """Which canonical row a text cell labels (or ``none``), from its characters."""
+
+    def __init__(self, C: float = 8.0):
+        self.C = C
+
+    def fit(self, texts: list[str], labels: list[str]) -> LabelModel:
+        self.vectorizer_ = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
+                                           preprocessor=_label_text)
+        X = self.vectorizer_.fit_transform(texts)
+        self.classifier_ = LogisticRegression(C=self.C, max_iter=2000).fit(X, labels)
+        self.classes_ = list(self.classifier_.classes_)
+        return self
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        return self.classifier_.predict_proba(self.vectorizer_.transform(texts))
+
+
+def _label_text(text: str) -> str:
+    return normalize(text)[:60]
+
+
+# --- decoding records ---------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """The decided cell for one canonical key."""
+
+    key: str
+    cell: int | None  # index into the cell sequence; None when no cell could be found
+    value: Number
+    confidence: float  # calibrated
+    alternatives: tuple[tuple[Number | None, float], ...] = ()
+
+
+@dataclass(slots=True)
+class Run:
+    """The cells after one anchor label, and the canonical columns they may fill."""
+
+    anchor: int | None
+    anchor_p: float
+    rows: list[RowSpec]
+    cells: list[int]  # value-like candidate cells, in order
+    span: tuple[int, int]  # [start, end) in the cell sequence
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for r in self.rows for k in r.keys]
+
+
+@dataclass(slots=True)
+class Parse:
+    variant: Variant
+    assignments: list[Assignment]
+    runs: list[Run] = field(default_factory=list)
+    anchors: dict[str, int] = field(default_factory=dict)
+
+
+# --- anchors ------------------------------------------------------------------------------
+
+def align_anchors(label_proba: np.ndarray, classes: list[str], text_cells: list[int],
+                  variant: Variant) -> tuple[float, dict[int, tuple[int, float]]]:
+    """Monotone alignment of label cells to template rows; returns (score, {row index: (cell, p)})."""
+    rows = variant.rows
+    col = [classes.index(r.name) if r.name in classes else None for r in rows]
+    m, t = len(text_cells), len(rows)
+    p = np.zeros((m, t))
+    for j, c in enumerate(col):
+        if c is not None:
+            p[:, j] = label_proba[:, c]
+    gain = np.log(np.clip(p, 1e-9, 1 - 1e-9)) - np.log(np.clip(1 - p, 1e-9, 1)) + _MATCH_BIAS
+    best = np.zeros((m + 1, t + 1))
+    for i in range(1, m + 1):
+        gi = gain[i - 1]
+        prev, cur = best[i - 1], best[i]
+        for j in range(1, t + 1):
+            g = prev[j - 1] + gi[j - 1] if gi[j - 1] > 0 else -1.0
+            cur[j] = max(prev[j], cur[j - 1], g)
+    matches: dict[int, tuple[int, float]] = {}
+    i, j = m, t
+    while i > 0 and j > 0:
+        if best[i][j] == best[i - 1][j]:
+            i -= 1
+        elif best[i][j] == best[i][j - 1]:
+            j -= 1
+        else:
+            matches[j - 1] = (text_cells[i - 1], float(p[i - 1, j - 1]))
+            i, j = i - 1, j - 1
+    return float(best[m][t]), matches
+
+
+def make_runs(cells: list[Cell], kinds: list[Kind], variant: Variant,
+              matches: dict[int, tuple[int, float]]) -> list[Run]:
+    """Cut the sequence at the anchors; rows whose label was not found join the run before them."""
+    rows = variant.rows
+    starts = sorted(matches)
+    bounds = [j for j in starts]
+    if not starts or starts[0] > 0:
+        bounds.insert(0, None)  # rows before the first anchor: a run with no label
+    runs = []
+    for b, j in enumerate(bounds):
+        first = 0 if j is None else j
+        nxt = bounds[b + 1] if b + 1 < len(bounds) else None
+        covered = list(rows[first: nxt if nxt is not None else len(rows)])
+        if not any(r.keys for r in covered):
+            continue
+        pos, p = matches[j] if j is not None else (-1, 0.0)
+        end = matches[nxt][0] if nxt is not None else len(cells)
+        cand = [i for i in range(pos + 1, end) if kinds[i] != Kind.TEXT]
+        runs.append(Run(None if j is None else pos, p, covered, cand, (pos + 1, end)))
+    return runs
+
+
+# --- pair features ------------------------------------------------------------------------
+
+FEATURES = (
+    "kind_number", "kind_zero", "kind_blank", "a", "v", "u", "au", "j", "n", "n_row", "j_in_row", "row_in_run",
+    "rows_in_run", "d_v", "e_v", "d_u", "e_u", "v_minus_n", "u_minus_n", "row_off", "col_rel", "typ_dev",
+    "src_row_vl", "src_rank", "src_rank_dev", "table", "anchor_p", "trailing_blank", "leading_blank",
+    "gap_text", "prev_kind", "next_kind", "first_row_dev", "blanks", "doc_blank_share", "from_end",
+)
+
+
+def _typical_columns(cells: list[Cell], runs: list[Run]) -> dict[tuple[int, int, int], float]:
+    """Per (table, columns in row, column): the source column values usually sit in."""
+    seen: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    for run in runs:
+        if run.anchor is None or len(run.rows) != 1:
+            continue
+        arow = cells[run.anchor].row
+        same = [i for i in run.cells if cells[i].row == arow]
+        n = len(run.keys)
+        if len(same) == n:
+            t = _TABLES[run.rows[0].table]
+            for j, i in enumerate(same):
+                seen[(t, n, j)].append(cells[i].col)
+    return {k: float(np.median(v)) for k, v in seen.items()}
+
+
+def pair_features(cells: list[Cell], kinds: list[Kind], runs: list[Run]) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """One feature row per (run, candidate position, column)."""
+    typical = _typical_columns(cells, runs)
+    nan = math.nan
+    # how this report prints zero: mostly blanks, or blanks only as layout filler
+    value_like = [k for k in kinds if k != Kind.TEXT]
+    blank_share = sum(k == Kind.BLANK for k in value_like) / max(len(value_like), 1)
+    rows, index = [], []
+    for r_i, run in enumerate(runs):
+        cand = run.cells
+        v = len(cand)
+        if not v:
+            continue
+        filled = [i for i in cand if kinds[i] != Kind.BLANK]
+        u = len(filled)
+        urank = {i: a for a, i in enumerate(filled)}
+        last_filled = filled[-1] if filled else -1
+        first_filled = filled[0] if filled else 10**9
+        cols = [(row_i, j_in_row, len(row.keys), _TABLES[row.table])
+                for row_i, row in enumerate(run.rows) for j_in_row in range(len(row.keys))]
+        n = len(cols)
+        arow = cells[run.anchor].row if run.anchor is not None else None
+        acol = cells[run.anchor].col if run.anchor is not None else None
+        by_src: dict[int, list[int]] = defaultdict(list)
+        for i in cand:
+            by_src[cells[i].row].append(i)
+        first_src = cells[cand[0]].row
+        prev_vl = run.span[0]
+        for a, i in enumerate(cand):
+            c, k = cells[i], kinds[i]
+            au = urank.get(i, nan)
+            gap = sum(1 for x in range(prev_vl, i) if kinds[x] == Kind.TEXT)
+            prev_vl = i + 1
+            src = by_src[c.row]
+            srank = src.index(i)
+            base = [
+                k == Kind.NUMBER, k == Kind.ZERO, k == Kind.BLANK, a, v, u, au,
+            ]
+            for j, (row_i, j_in_row, n_row, table) in enumerate(cols):
+                tcol = typical.get((table, n_row, j_in_row))
+                rows.append(base + [
+                    j, n, n_row, j_in_row, row_i, len(run.rows),
+                    a - j, (v - 1 - a) - (n - 1 - j), au - j, (u - 1 - au) - (n - 1 - j), v - n, u - n,
+                    min(c.row - arow, 10) if arow is not None else nan,
+                    c.col - acol if arow is not None and c.row == arow else nan,
+                    c.col - tcol if tcol is not None else nan,
+                    len(src), srank, srank - j_in_row, table, run.anchor_p if run.anchor is not None else nan,
+                    k == Kind.BLANK and i > last_filled, k == Kind.BLANK and i < first_filled,
+                    min(gap, 10), kinds[i - 1] if i > 0 else -1, kinds[i + 1] if i + 1 < len(kinds) else -1,
+                    c.row - first_src, v - u, blank_share, (len(src) - 1 - srank) - (n_row - 1 - j_in_row),
+                ])
+                index.append((r_i, a, j))
+    return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES)), index
+
+
+# --- assignment over a run ----------------------------------------------------------------
+
+def column_marginals(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Forward-backward over monotone partial assignments of v cells to n columns.
+
+    ``logits[a, j]`` is the log-odds that cell a fills column j.  Returns
+    (P[a, j] that cell a fills column j, P[j] that column j stays empty).
+    """
+    v, n = logits.shape
+    w = np.exp(np.clip(logits, -_CLIP, _CLIP))
+    e = math.exp(_EMPTY_LOGIT)
+    # alpha[j][p]: weight of columns < j placed with every used cell < p (p = next free cell)
+    alpha = np.zeros((n + 1, v + 1))
+    alpha[0, 0] = 1.0
+    scale = np.ones(n + 1)
+    for j in range(n):
+        pre = np.cumsum(alpha[j])  # pre[i] = sum of alpha[j][p] for p <= i
+        nxt = alpha[j] * e
+        nxt[1:] += w[:, j] * pre[:-1]
+        s = nxt.sum()
+        scale[j + 1] = s
+        alpha[j + 1] = nxt / s
+    beta = np.zeros((n + 1, v + 1))
+    beta[n, :] = 1.0
+    for j in range(n - 1, -1, -1):
+        # beta[j][p] = e*beta[j+1][p] + sum_{i>=p} w[i,j] beta[j+1][i+1]
+        tail = np.zeros(v + 1)
+        contrib = w[:, j] * beta[j + 1, 1:]
+        tail[:v] = np.cumsum(contrib[::-1])[::-1]
+        beta[j] = (e * beta[j + 1] + tail) / scale[j + 1]
+    pair = np.zeros((v, n))
+    empty = np.zeros(n)
+    for j in range(n):
+        pre = np.cumsum(alpha[j])
+        pair[:, j] = pre[:-1] * w[:, j] * beta[j + 1, 1:] / scale[j + 1]
+        empty[j] = (alpha[j] * e * beta[j + 1]).sum() / scale[j + 1]
+    z = pair.sum(axis=0) + empty
+    return pair / z, empty / z
+
+
+# --- the whole classifier -----------------------------------------------------------------
+
+class StructureModel:
+    """Cell sequence -> canonical assignments with calibrated confidences."""
+
+    def __init__(self, threshold: float = 0.9):
+        self.threshold = threshold
+        self.labels = LabelModel()
+        self.values = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, max_leaf_nodes=31,
+                                                     l2_regularization=1.0, random_state=0)
+        self.calibrator: IsotonicRegression | None = None
+
+    # training ------------------------------------------------------------------------------
+
+    def fit_labels(self, texts: list[str], labels: list[str]) -> StructureModel:
+        self.labels.fit(texts, labels)
+        return self
+
+    def fit_values(self, sequences: list[list[Cell]], keys: list[list[str | None]],
+                   variants: list[Variant]) -> StructureModel:
+        X, y = [], []
+        for cells, cell_keys, variant in zip(sequences, keys, variants):
+            kinds = [kind_of(c.text) for c in cells]
+            runs = self._runs(cells, kinds, [variant])[1]
+            feats, index = pair_features(cells, kinds, runs)
+            X.append(feats)
+            y.extend(cell_keys[runs[r].cells[a]] == runs[r].keys[j] for r, a, j in index)
+        self.values.fit(np.vstack(X), np.asarray(y, dtype=int))
+        return self
+
+    def fit_calibration(self, raw: list[float], correct: list[bool]) -> StructureModel:
+        self.calibrator = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, correct)
+        return self
+
+    # prediction ----------------------------------------------------------------------------
+
+    def _runs(self, cells: list[Cell], kinds: list[Kind], variants: list[Variant]) -> tuple[Variant, list[Run], dict]:
+        text_cells = [i for i, k in enumerate(kinds) if k == Kind.TEXT]
+        proba = self.labels.predict_proba([cells[i].text for i in text_cells])
+        best = None
+        for variant in variants:
+            score, matches = align_anchors(proba, self.labels.classes_, text_cells, variant)
+            # a template row with values but no label found costs as much as the match bias buys
+            score -= _MATCH_BIAS * sum(1 for r in variant.rows if r.keys)
+            if best is None or score > best[0]:
+                best = (score, variant, matches)
+        _, variant, matches = best
+        anchors = {variant.rows[j].name: cell for j, (cell, _) in matches.items()}
+        return variant, make_runs(cells, kinds, variant, matches), anchors
+
+    def predict(self, cells: list[Cell], layout: str | None = None) -> Parse:
+        kinds = [kind_of(c.text) for c in cells]
+        variants = [v for v in VARIANTS if layout in (None, v.layout)] or list(VARIANTS)
+        variant, runs, anchors = self._runs(cells, kinds, variants)
+        feats, index = pair_features(cells, kinds, runs)
+        proba = self.values.predict_proba(feats)[:, 1] if len(feats) else np.zeros(0)
+        logit = np.log(np.clip(proba, 1e-7, 1)) - np.log(np.clip(1 - proba, 1e-7, 1))
+        per_run: dict[int, np.ndarray] = {}
+        for (r, a, j), lg in zip(index, logit):
+            m = per_run.get(r)
+            if m is None:
+                m = per_run[r] = np.full((len(runs[r].cells), len(runs[r].keys)), -_CLIP)
+            m[a, j] = lg
+        assignments = []
+        for r, run in enumerate(runs):
+            keys = run.keys
+            if r in per_run:
+                pair, empty = column_marginals(per_run[r])
+            else:
+                pair, empty = np.zeros((0, len(keys))), np.ones(len(keys))
+            for j, key in enumerate(keys):
+                assignments.append(self._decide(key, run, pair[:, j], float(empty[j]), cells))
+        done = {a.key for a in assignments}
+        for key in variant.keys:  # rows whose run could not be formed at all
+            if key not in done:
+                assignments.append(Assignment(key, None, 0, 0.0))
+        order = {k: i for i, k in enumerate(variant.keys)}
+        assignments.sort(key=lambda a: order[a.key])
+        return Parse(variant, assignments, runs, anchors)
+
+    def _decide(self, key: str, run: Run, pair: np.ndarray, empty: float, cells: list[Cell]) -> Assignment:
+        dist: dict[Number | None, float] = defaultdict(float)
+        best_cell: dict[Number | None, tuple[float, int]] = {}
+        for a, p in enumerate(pair):
+            i = run.cells[a]
+            val = parse_number(cells[i].text)
+            dist[val] += p
+            if p > best_cell.get(val, (-1.0, -1))[0]:
+                best_cell[val] = (p, i)
+        dist[None] += empty
+        ranked = sorted(dist.items(), key=lambda kv: -kv[1])
+        value, raw = ranked[0]
+        alternatives = tuple((v, round(p, 4)) for v, p in ranked[:4])
+        if value is None:
+            return Assignment(key, None, 0, 0.0, alternatives)
+        return Assignment(key, best_cell[value][1], value, self.calibrate(raw), alternatives)
+
+    def calibrate(self, raw: float) -> float:
+        if self.calibrator is None:
+            return raw
+        return float(self.calibrator.predict([raw])[0])
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return FEATURES
+
+    def label_classes(self) -> tuple[str, ...]:
+        return (NONE, *LABEL_CLASSES)

@@ -1,0 +1,1 @@
+"""Data generation, training and evaluation for the structure classifier."""

@@ -1,0 +1,106 @@
+"""Score the structure classifier on generated reports it never saw.
+
+    python -m training.evaluate                       # 1000 held-out reports, the shipped model
+    python -m training.evaluate --count 200 --show 5  # fewer, and print a few errors
+
+Accuracy counts every canonical cell; a silent error is a wrong value whose
+confidence is above the model's review threshold (so it would not be flagged).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+
+from extract.structure import StructureModel
+from training.generate import PERTURBATIONS, sample
+from training.train import MODEL_DIR
+
+EVAL_SEED = 1_000_000  # never used by training (0..) or calibration (500_000..)
+
+
+@dataclass
+class Score:
+    reports: int = 0
+    cells: int = 0
+    wrong: int = 0
+    silent: int = 0
+    review: int = 0
+    variant_wrong: int = 0
+    by_perturbation: Counter = field(default_factory=Counter)
+    wrong_by_perturbation: Counter = field(default_factory=Counter)
+    reliability: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "reports": self.reports, "cells": self.cells,
+            "accuracy": round(1 - self.wrong / max(self.cells, 1), 5),
+            "silent_errors": self.silent, "review_load": round(self.review / max(self.cells, 1), 5),
+            "variant_errors": self.variant_wrong,
+            "perturbations_present": {p: self.by_perturbation[p] for p in PERTURBATIONS},
+            "reports_with_errors_by_perturbation": dict(self.wrong_by_perturbation),
+            "reliability": {f"{lo:.2f}-{lo + 0.05:.2f}" if lo < 0.95 else f"{lo:.3f}+": v
+                            for lo, v in sorted(self.reliability.items())},
+        }
+
+
+def evaluate(model: StructureModel, count: int = 1000, start: int = EVAL_SEED) -> Score:
+    score = Score()
+    buckets: dict[float, list[int]] = {}
+    for seed in range(start, start + count):
+        s = sample(seed)
+        parse = model.predict(s.cells)
+        score.reports += 1
+        score.by_perturbation.update(s.perturbations)
+        score.variant_wrong += parse.variant != s.variant
+        bad = False
+        for a in parse.assignments:
+            if a.key not in s.values:
+                continue
+            ok = abs(a.value - s.values[a.key]) < 1e-6
+            flagged = a.confidence < model.threshold
+            score.cells += 1
+            score.review += flagged
+            lo = min(int(a.confidence * 20) / 20, 0.95)
+            buckets.setdefault(lo, [0, 0])
+            buckets[lo][0] += 1
+            buckets[lo][1] += ok
+            if not ok:
+                score.wrong += 1
+                bad = True
+                score.silent += not flagged
+                score.errors.append((seed, a.key, a.value, s.values[a.key], round(a.confidence, 4), flagged))
+        if set(s.values) != set(parse.variant.keys):
+            score.cells += len(set(s.values) - set(parse.variant.keys))
+            score.wrong += len(set(s.values) - set(parse.variant.keys))
+        if bad:
+            score.wrong_by_perturbation.update(s.perturbations)
+    score.reliability = {lo: {"cells": n, "accuracy": round(ok / n, 4)} for lo, (n, ok) in buckets.items()}
+    return score
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", type=Path, default=MODEL_DIR / "structure.joblib")
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--start", type=int, default=EVAL_SEED)
+    ap.add_argument("--show", type=int, default=0, help="print this many wrong cells")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    args = ap.parse_args(argv)
+    model = joblib.load(args.model)
+    score = evaluate(model, args.count, args.start)
+    figures = score.as_dict()
+    print(json.dumps(figures, indent=1, ensure_ascii=False))
+    for e in score.errors[: args.show]:
+        print("seed=%d key=%s got=%s want=%s conf=%s flagged=%s" % e)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,379 @@
+"""Generator of labelled cell sequences: random, arithmetically consistent reports,
+printed the ways real reports print them and broken the ways real reports break.
+
+Every cell carries the canonical key it holds (or None for labels, headers and
+junk), so the structure classifier can be trained and scored exactly.
+
+    python -m training.generate --seed 7 --count 3 --format text   # print a few as text reports
+"""
+from __future__ import annotations
+
+import argparse
+import random
+from dataclasses import dataclass, field
+
+from extract.records import Cell, Number
+from extract.schema import (
+    APPLICANT_LABELS, APPLICANTS, DECIMAL_KEYS, GROUP_HEADINGS, OUTCOME_LABELS, OUTCOMES, PROACTIVE_SECTIONS,
+    REVIEW, REVIEW_GROUPS, SIGNED_KEYS, Variant,
+)
+
+PERTURBATIONS = (
+    "shifted_cells", "extra_blank", "dropped_blank", "split_label", "junk_glued", "broken_row",
+    "zero_marks", "missing_row", "multiline_header", "trailing_blank", "page_marks", "merged_group_label",
+    "missing_label", "wrapped_label", "padded_numbers", "thousands",
+)
+
+
+@dataclass
+class Sample:
+    """A generated report as a cell sequence, with the key each cell holds."""
+
+    cells: list[Cell]
+    keys: list[str | None]  # the canonical key a value cell holds
+    labels: list[str]  # the row a label cell names, or "none"
+    values: dict[str, Number]
+    variant: Variant
+    agency: str
+    year: int
+    perturbations: set[str] = field(default_factory=set)
+    rows: list[list[tuple[str, str | None]]] = field(default_factory=list)
+
+
+# --- numbers ------------------------------------------------------------------------------
+
+def _count(rng: random.Random, scale: float, p_zero: float) -> int:
+    if rng.random() < p_zero:
+        return 0
+    return max(0, int(rng.lognormvariate(0, 1.2) * scale))
+
+
+def make_values(variant: Variant, rng: random.Random) -> dict[str, Number]:
+    """Random values that satisfy every identity of the tables."""
+    v: dict[str, Number] = {}
+    scale = rng.choice([0.0, 1.0, 3.0, 10.0, 40.0, 200.0])
+    big = rng.choice([10, 1000, 50000, 400000])
+    for row in variant.rows:
+        if row.table != "proactive":
+            continue
+        for key in row.keys:
+            col = key.rsplit(".", 1)[1]
+            if col in ("decisions", "items"):
+                v[key] = _count(rng, big / 10, 0.3)
+            elif col == "amount":
+                v[key] = round(rng.uniform(0, big / 50), rng.choice([0, 2])) if rng.random() > 0.4 else 0
+                v[key] = int(v[key]) if float(v[key]).is_integer() else v[key]
+            elif key in SIGNED_KEYS:
+                v[key] = rng.choice([0, 0, 0, rng.randint(-20, 20)])
+            else:
+                v[key] = _count(rng, scale + 2, 0.4)
+    req = [r for r in variant.rows if r.table == "requests" and r.keys]
+    outcome_rows = [r.name.split(".", 1)[1] for r in req if r.name not in
+                    ("requests.new_received", "requests.carried_over", "requests.total", "requests.carried_forward")]
+    weights = {o: (8 if o in ("granted", "unavailable.not_held") else 3 if o in ("partial", "other.other", "other") else 1)
+               for o in outcome_rows}
+    for col in APPLICANTS[:-1]:
+        colscale = scale * (1 if col == "natural_person" else 0.2)
+        n = _count(rng, colscale, 0.2 if col == "natural_person" else 0.75)
+        counts = dict.fromkeys(outcome_rows, 0)
+        for _ in range(min(n, 400)):
+            counts[rng.choices(outcome_rows, [weights[o] for o in outcome_rows])[0]] += 1
+        if n > 400:  # large counts: scale the sampled shape up
+            counts = {o: c * n // 400 for o, c in counts.items()}
+        total = sum(counts.values())
+        forward = _count(rng, colscale / 4, 0.7)
+        carried = min(_count(rng, colscale / 4, 0.7), total + forward)
+        for o, c in counts.items():
+            v[f"requests.{o}.{col}"] = c
+        v[f"requests.total.{col}"] = total
+        v[f"requests.carried_forward.{col}"] = forward
+        v[f"requests.carried_over.{col}"] = carried
+        v[f"requests.new_received.{col}"] = total + forward - carried
+    for r in req:
+        v[f"{r.name}.total"] = sum(v[f"{r.name}.{c}"] for c in APPLICANTS[:-1])
+    for g in REVIEW_GROUPS:
+        parts = [_count(rng, max(scale, 1) / 3, 0.6) for _ in OUTCOMES[:-1]]
+        for o, x in zip(OUTCOMES, [*parts, sum(parts)]):
+            v[f"review_litigation.{g}.{o}"] = x
+    return v
+
+
+# --- printing -----------------------------------------------------------------------------
+
+_CN = "一二三四五六七八九十"
+
+
+def _relabel(label: str, rng: random.Random) -> str:
+    """The same label with another numbering style, bracket width or quote style."""
+    import re
+
+    m = re.match(r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)(.*)$", label)
+    if m:
+        num, rest = m.groups()
+        digit = num.strip("（）、.")
+        n = _CN.index(digit) + 1 if digit in _CN else int(digit)
+        style = rng.random()
+        if num.startswith("（"):
+            num = rng.choice([num, f"({digit})", f"( {digit} )", f"({digit}) "]) if style < 0.5 else num
+        elif num.endswith("、"):
+            num = rng.choice([num, f"{digit}．", f"{digit}.", f"{digit} 、"]) if style < 0.3 else num
+        else:
+            num = rng.choice([num, f"{n}、", f"{n}．", f"（{n}）", f"{n}. ", f"{n}"]) if style < 0.5 else num
+        if rng.random() < 0.05:
+            num = ""
+        label = num + rest
+    if rng.random() < 0.3:
+        label = label.replace("“", '"').replace("”", '"')
+    if rng.random() < 0.2:
+        label = label.replace("（", "(").replace("）", ")").replace("，", ",")
+    return label
+
+
+def _zero(rng: random.Random, doc_style: str) -> str:
+    if rng.random() < 0.85:
+        return doc_style
+    return rng.choice(["0", "", "—", "/", "00", "无", "-", "０"])
+
+
+def _number(x: Number, rng: random.Random, thousands: bool, pad: bool) -> str:
+    s = f"{x:,}" if thousands and abs(x) >= 1000 else str(x)
+    if pad and rng.random() < 0.3:
+        s = rng.choice(["\u3000", "\xa0", " ", "\u3000\u3000"]) + s if rng.random() < 0.5 else s + rng.choice(["\u3000", "\xa0", " "])
+    return s
+
+
+def _value_cell(key: str, values: dict[str, Number], rng: random.Random, style: dict) -> tuple[str, str]:
+    x = values[key]
+    if x == 0:
+        return _zero(rng, style["zero"]), key
+    return _number(x, rng, style["thousands"], style["pad"]), key
+
+
+Row = list[tuple[str, str | None]]
+
+
+def print_rows(values: dict[str, Number], variant: Variant, rng: random.Random) -> tuple[list[Row], dict]:
+    """The report's three tables as source rows of (text, key) cells, before any breakage."""
+    style = {
+        "zero": rng.choices(["0", "", "—", "/", "00"], [0.7, 0.1, 0.08, 0.06, 0.06])[0],
+        "thousands": rng.random() < 0.3,
+        "pad": rng.random() < 0.3,
+        "grid": rng.random() < 0.7,  # rowspan columns printed as blank cells
+        "repeat_group": rng.random() < 0.15,  # group label repeated in every row of the group
+    }
+    rows: list[Row] = []
+    sections = PROACTIVE_SECTIONS[variant.layout]
+    header = None
+    for spec in (r for r in variant.rows if r.table == "proactive"):
+        short = spec.name.split(".", 1)[1]
+        if short in sections:
+            rows.append([(sections[short], None)])
+        if spec.headers != header:
+            header = spec.headers
+            rows.append([("信息内容", None), *((h, None) for h in header)])
+        rows.append([(_relabel(spec.label, rng), "@" + spec.name), *(_value_cell(k, values, rng, style) for k in spec.keys)])
+    rows.append([("三、收到和处理政府信息公开申请情况", None)])
+    note = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+    pre = [("", None)] * (2 if style["grid"] else 0)
+    rows.append([(note, None), *pre[:1], ("申请人情况", None)])
+    rows.append([*pre, ("自然人", None), ("法人或其他组织", None), ("总计", None)])
+    rows.append([*pre, ("", None), *((h, None) for h in APPLICANT_LABELS[1:6]), ("", None)])
+    seen_group = set()
+    for spec in (r for r in variant.rows if r.table == "requests"):
+        short = spec.name.split(".", 1)[1]
+        if not spec.keys:
+            continue
+        group = GROUP_HEADINGS.get(short)
+        if short == "granted":
+            group = None
+        lead: Row = []
+        top = "三、本年度办理结果" if short not in ("new_received", "carried_over", "total", "carried_forward") else None
+        if style["grid"]:
+            if top:
+                lead.append(("三、本年度办理结果", None) if short == "granted" or style["repeat_group"] else ("", None))
+            sub = _group_of(short)
+            if sub:
+                lead.append((sub, _group_key(sub, variant)) if sub not in seen_group or style["repeat_group"] else ("", None))
+        elif short == "granted":
+            lead.append(("三、本年度办理结果", None))
+        if not style["grid"] and group and group not in seen_group:
+            lead.append((group, _group_key(group, variant)))
+        seen_group.add(_group_of(short))
+        label = _relabel(spec.label, rng)
+        rows.append([*lead, (label, "@" + spec.name), *(_value_cell(k, values, rng, style) for k in spec.keys)])
+    rows.append([("四、政府信息公开行政复议、行政诉讼情况", None)])
+    rows.append([("行政复议", "@" + REVIEW.name), *[("", None)] * (4 if style["grid"] else 0), ("行政诉讼", None)])
+    rows.append([*((h, None) for h in OUTCOME_LABELS), ("未经复议直接起诉", None), ("复议后起诉", None)])
+    rows.append([*[("", None)] * (5 if style["grid"] else 0), *((h, None) for h in OUTCOME_LABELS * 2)])
+    rows.append([_value_cell(k, values, rng, style) for k in REVIEW.keys])
+    return rows, style
+
+
+def _group_key(heading: str, variant: Variant) -> str | None:
+    """（六）其他处理 anchors its own template row when the sub-items are printed."""
+    return "@requests.other" if heading.startswith("（六）") and variant.other_split else None
+
+
+def _group_of(short: str) -> str | None:
+    prefix = short.split(".", 1)[0]
+    return {"denied": "（三）不予公开", "unavailable": "（四）无法提供", "not_processed": "（五）不予处理",
+            "other": "（六）其他处理" if "." in short else None}.get(prefix)
+
+
+# --- breakage -----------------------------------------------------------------------------
+
+def _is_label(key: str | None) -> bool:
+    return key is not None and key.startswith("@")
+
+
+def _is_label_row(row: Row) -> bool:
+    return any(k and not _is_label(k) for _, k in row) and any(_is_label(k) for _, k in row)
+
+
+def perturb(rows: list[Row], rng: random.Random, rate: float) -> tuple[list[Row], set[str]]:
+    """Break the printed rows the ways real extractions break them."""
+    used: set[str] = set()
+    out: list[Row] = []
+
+    def maybe(name: str, p: float) -> bool:
+        if rng.random() < p * rate:
+            used.add(name)
+            return True
+        return False
+
+    page = rng.randint(1, 9)
+    for row in rows:
+        row = list(row)
+        if _is_label_row(row):
+            li = _last_label(row)
+            if maybe("missing_row", 0.002):
+                continue
+            if maybe("dropped_blank", 0.08) and row and row[0] == ("", None):
+                row.pop(0)
+                li -= 1
+            if maybe("merged_group_label", 0.03) and li > 0 and row[li - 1][0]:
+                row[li - 1: li + 1] = [(row[li - 1][0] + rng.choice(["", " ", "\n"]) + row[li][0], row[li][1])]
+                li -= 1
+            if maybe("junk_glued", 0.02):
+                row[li] = (rng.choice(["00", "0", "1", "〇", ".", "、"]) + row[li][0], row[li][1])
+            if maybe("wrapped_label", 0.05) and len(row[li][0]) > 4:
+                cut = rng.randint(2, len(row[li][0]) - 2)
+                row[li] = (row[li][0][:cut] + "\n" + row[li][0][cut:], row[li][1])
+            if maybe("missing_label", 0.01):
+                row[li] = ("", None)
+            elif maybe("split_label", 0.04) and len(row[li][0]) > 3:
+                cut = rng.randint(2, len(row[li][0]) - 1)
+                head, tail = row[li][0][:cut], row[li][0][cut:]
+                # the fragment with more of the label keeps its name; the other is junk
+                named = (head, row[li][1]), (tail, None)
+                if len(tail) > len(head):
+                    named = (head, None), (tail, row[li][1])
+                row[li: li + 1] = list(named)
+        if maybe("shifted_cells", 0.03):
+            row.insert(rng.randint(0, len(row)), ("", None))
+            used.add("extra_blank")
+        if maybe("trailing_blank", 0.08):
+            row.append(("", None))
+        if maybe("broken_row", 0.04) and len(row) > 2:
+            cut = rng.randint(1, len(row) - 1)
+            out.append(row[:cut])
+            row = row[cut:]
+        elif maybe("multiline_header", 0.3) and not any(k and not _is_label(k) for _, k in row) and len(row) > 2:
+            cut = rng.randint(1, len(row) - 1)
+            out.append(row[:cut])
+            row = row[cut:]
+        out.append(row)
+        if maybe("page_marks", 0.01):
+            page += 1
+            out.append([(rng.choice([f"- {page} -", f"第{page}页", f"—{page}—", f"{page}/12", f"第 {page} 页 共 12 页"]), None)])
+    return out, used
+
+
+def _last_label(row: Row) -> int:
+    return max(i for i, (_, k) in enumerate(row) if _is_label(k))
+
+
+_PROSE = [
+    "{y}年，本机关共主动公开政府信息{n}条", "全年共受理政府信息公开申请{n}件，均在法定期限内答复",
+    "本年度制发行政规范性文件{n}件，废止{m}件", "政府信息公开行政复议{n}件、行政诉讼{m}件",
+    "一、总体情况", "（一）主动公开", "（二）依申请公开", "（三）政府信息管理", "（四）政府信息公开平台建设",
+    "（五）监督保障", "五、存在的主要问题及改进情况", "六、其他需要报告的事项", "无。", "特此报告。",
+    "本报告所列数据的统计期限自{y}年1月1日起至{y}年12月31日止", "第{n}页", "- {n} -", "单位：件",
+    "予以公开{n}件，部分公开{m}件，不予公开{n}件", "结转下年度继续办理{m}件", "收费金额{n}万元",
+    "编制说明", "如对本报告有疑问，请与本机关办公室联系（电话：0574-{n}）",
+]
+
+
+def prose_lines(rng: random.Random, count: int) -> list[str]:
+    """Running-text lines that are never table labels (negatives for the label classifier)."""
+    return [rng.choice(_PROSE).format(y=rng.randint(2019, 2025), n=rng.randint(0, 9999), m=rng.randint(0, 99))
+            for _ in range(count)]
+
+
+# --- whole samples ------------------------------------------------------------------------
+
+_PLACES = ["北仑区", "洪泽区", "鄞州区", "临平区", "西湖区", "海曙区", "江北区", "余杭区", "萧山区", "武进区", "济源市", "宁波市", "杭州市"]
+_BODIES = ["人民政府", "经济和信息化局", "发展和改革局", "教育局", "卫生健康局", "自然资源和规划局", "市场监督管理局",
+           "住房和城乡建设局", "交通运输局", "司法局", "财政局", "民政局", "农业农村局", "人民政府办公室", "生态环境分局"]
+
+
+def sample(seed: int, rate: float = 1.0) -> Sample:
+    """One generated report; the same seed always gives the same report."""
+    rng = random.Random(seed)
+    layout = "2021" if rng.random() < 0.7 else "2019"
+    variant = Variant(layout, rng.random() < (0.7 if layout == "2021" else 0.15))
+    values = make_values(variant, rng)
+    rows, style = print_rows(values, variant, rng)
+    rows, used = perturb(rows, rng, rate)
+    if style["zero"] != "0":
+        used.add("zero_marks")
+    if style["pad"]:
+        used.add("padded_numbers")
+    if style["thousands"]:
+        used.add("thousands")
+    cells, keys, labels = [], [], []
+    for r, row in enumerate(rows):
+        for c, (text, key) in enumerate(row):
+            cells.append(Cell(text.strip(), r, c))
+            keys.append(None if _is_label(key) else key)
+            labels.append(key[1:] if _is_label(key) else "none")
+    for key in DECIMAL_KEYS:
+        if key in values and isinstance(values[key], float):
+            values[key] = round(values[key], 2)
+    agency = rng.choice(_PLACES) + rng.choice(_BODIES)
+    year = rng.randint(2019 if layout == "2019" else 2021, 2025)
+    return Sample(cells, keys, labels, values, variant, agency, year, used, rows)
+
+
+def to_text(s: Sample, rng: random.Random | None = None, shape: str = "tabs") -> str:
+    """The sample as a plain-text report, in one of the two shapes real text exports have."""
+    rng = rng or random.Random(0)
+    title = rng.choice([f"{s.agency}{s.year}年政府信息公开工作年度报告",
+                        f"{s.agency}\n\n{s.year}年度政府信息公开工作年度报告",
+                        f"{s.agency}{s.year}年度\n\n政府信息公开工作年度报告"])
+    parts = [title, "", "一、总体情况", "", f"{s.year}年，本机关认真贯彻落实《中华人民共和国政府信息公开条例》，扎实推进政务公开工作。", "",
+             "二、主动公开政府信息情况", ""]
+    for row in s.rows:
+        if shape == "tabs":
+            parts.append("\t".join(t for t, _ in row) if len(row) > 1 else row[0][0])
+        else:
+            parts.extend("\t" + t for t, _ in row)
+            parts.append("")
+    parts += ["", "五、存在的主要问题及改进情况", "", "下一步，我们将进一步加强政务公开工作。", "", "六、其他需要报告的事项", "", "无。"]
+    return "\n".join(parts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--shape", choices=["tabs", "lines"], default="tabs")
+    args = ap.parse_args()
+    for i in range(args.count):
+        s = sample(args.seed + i)
+        print(to_text(s, random.Random(args.seed + i), args.shape))
+        print("\f")
+
+
+if __name__ == "__main__":
+    main()
