@@ -9,7 +9,8 @@ import typer
 
 from .records import ExtractError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Exact, checked numbers from 政府信息公开工作年度报告.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Exact, checked numbers from 政府信息公开工作年度报告.")
 
 
 class Format(str, Enum):
@@ -19,9 +20,10 @@ class Format(str, Enum):
 
 @app.command("run")
 def run(
-    files: list[Path] = typer.Argument(..., help="Report files: .txt, .html, .docx"),
+    files: list[Path] = typer.Argument(..., help="Report files: PDF (text layer or scan), PNG/JPEG/TIFF, .txt, .html, .docx"),
     out: Path | None = typer.Option(None, "-o", "--out", help="Output file (one input) or directory (several)"),
     fmt: Format = typer.Option(Format.json, "--format", "-f", help="json (the contract) or csv (one row per cell)"),
+    device: str = typer.Option("cpu", help="where OCR runs: cpu, or cuda (needs: pip install 'extract[gpu]')"),
 ) -> None:
     """Extract the canonical tables of each report (the default command: `extract FILE ...`)."""
     from . import output
@@ -35,7 +37,7 @@ def run(
     failed = 0
     for f in files:
         try:
-            text = render(extract(f))
+            text = render(extract(f, device=device))
         except ExtractError as e:
             failed += 1
             typer.echo(f"extract: {e}", err=True)

@@ -7,20 +7,27 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
 import re
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
+from .pdf import MAX_PAGES
 from .records import Cell, Document, ExtractError, Source
 
 MAX_BYTES = 50 * 1024 * 1024  # text-like reports are a few hundred KB; refuse absurd inputs early
+MAX_PDF_BYTES = 500 * 1024 * 1024
 _PROSE = 40  # a line longer than this with no table structure is running text, not a cell
 
 
-def read(path: str | Path) -> Document:
-    """Read a report file of any supported kind."""
+def read(path: str | Path, ocr=None, device: str = "cpu") -> Document:
+    """Read a report file of any supported kind.
+
+    Pages with no usable text layer, and images, are read by ``ocr`` (by default
+    the PP-OCR engine on ``device``); a usable text layer is never OCR'd.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -30,15 +37,18 @@ def read(path: str | Path) -> Document:
         raise ExtractError(f"{path} is a directory, not a report file")
     if size == 0:
         raise ExtractError(f"{path} is empty")
-    if size > MAX_BYTES:
-        raise ExtractError(f"{path} is {size / 2**20:.0f} MiB, larger than the {MAX_BYTES // 2**20} MiB limit for text reports")
+    with path.open("rb") as f:
+        head = f.read(65536)
+    kind = sniff(path, head)
+    limit = MAX_PDF_BYTES if kind in ("pdf", "image") else MAX_BYTES
+    if size > limit:
+        raise ExtractError(f"{path} is {size / 2**20:.0f} MiB, larger than the {limit // 2**20} MiB limit")
     data = path.read_bytes()
     source = lambda kind, pages=1: Source(str(path), hashlib.sha256(data).hexdigest(), pages, kind)  # noqa: E731
-    kind = sniff(path, data)
     if kind == "pdf":
-        raise ExtractError(f"{path} is a PDF: PDF input needs the OCR stage, which this build does not include yet")
+        return read_pdf(data, path, source, ocr or _LazyOcr(device))
     if kind == "image":
-        raise ExtractError(f"{path} is an image: image input needs the OCR stage, which this build does not include yet")
+        return read_image(data, path, source, ocr or _LazyOcr(device))
     if kind == "docx":
         text, cells = parse_docx(data, path)
         return Document(source("docx"), text, cells)
@@ -84,6 +94,58 @@ def decode(data: bytes, path: Path) -> str:
     raise ExtractError(f"{path}: unknown text encoding (not UTF-8, UTF-16 or GB18030/GBK)")
 
 
+def is_blank(image) -> bool:
+    """A page with (almost) no ink: nothing to OCR."""
+    return float((image < 128).mean()) < 0.0005
+
+
+class _LazyOcr:
+    """The default engine, loaded only when a page actually needs OCR."""
+
+    def __init__(self, device: str):
+        self.device = device
+
+    def read(self, image, page: int):
+        from .ocr import default_engine
+
+        return default_engine(self.device).read(image, page)
+
+
+# --- PDF ----------------------------------------------------------------------------------
+
+
+def read_pdf(data: bytes, path: Path, source, ocr) -> Document:
+    from . import pdf
+    from .cells import build_cells
+
+    pages, scanned = [], 0
+    for page in pdf.pages(data, str(path)):
+        if page.boxes is None:
+            page.boxes = [] if is_blank(page.image) else ocr.read(page.image, page.number)
+            scanned += 1
+            page.image = None
+        pages.append((page.boxes, page.height))
+    cells, text = build_cells(pages)
+    return Document(source("pdf-scan" if scanned else "pdf-text", pdf.page_count(data, str(path))), text, cells)
+
+
+def read_image(data: bytes, path: Path, source, ocr) -> Document:
+    """PNG, JPEG or (multi-page) TIFF scans, each frame a page."""
+    import numpy as np
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    from .cells import build_cells
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        frames = [np.asarray(frame.convert("L")) for _, frame in zip(range(MAX_PAGES), ImageSequence.Iterator(img))]
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
+        raise ExtractError(f"{path} is not a readable image ({e.__class__.__name__})") from None
+    pages = [([] if is_blank(frame) else ocr.read(frame, i + 1), frame.shape[0]) for i, frame in enumerate(frames)]
+    cells, text = build_cells(pages)
+    return Document(source("image", len(frames)), text, cells)
+
+
 # --- plain text ---------------------------------------------------------------------------
 
 _SPACED = re.compile(r"[ \u3000\xa0]{2,}")
@@ -107,15 +169,16 @@ def parse_text(text: str) -> list[Cell]:
 
 
 def _table_lines(lines: list[str], split) -> list[list[str]]:
-    """Rows from tab-separated lines, with the short no-tab lines between them."""
-    rows, pending, seen_table = [], [], False
+    """Rows from tab-separated lines, with the short no-tab lines (headings, wrapped cells) before them."""
+    rows, pending = [], []
     for ln in lines:
         if "\t" in ln:
             rows.extend(pending)
             pending = []
             rows.append(split(ln))
-            seen_table = True
-        elif ln.strip() and seen_table:
+        elif len(ln.strip()) > _PROSE:
+            pending = []  # running text: what came before it is not part of the next table
+        elif ln.strip():
             pending.append([ln])
     return rows
 
@@ -252,8 +315,6 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def parse_docx(data: bytes, path: Path) -> tuple[str, list[Cell]]:
-    import io
-
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             xml = z.read("word/document.xml")

@@ -18,21 +18,17 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from .records import Metadata
+from .schema import LAYOUT_MARKERS
 
 for _name in ("title", "year", "agency", "layout"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
-# Table headings only one of the two national layouts prints.
-LAYOUT_MARKERS = {
-    "2019": ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "本年增/减", "其他对外管理服务事项",
-             "政府集中采购", "采购项目数量", "采购总金额"),
-    "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额"),
-}
 _HEAD_CHARS = 400  # the title sits in the first lines
 _TITLE_TAIL = re.compile(r"(政府信息公开|政务公开|信息公开)?(工作)?(\d{4}\s*年度?)?(政府信息公开)?(工作)?年?度?报告")
 _YEAR = re.compile(r"(20[0-4]\d|19[89]\d)\s*年度?")
-_AGENCY_END = re.compile(r"(人民政府办公室|人民政府办公厅|人民政府|办公室|办公厅|委员会|管理委员会|局|厅|委|署|办|中心|院|馆|所|街道办事处|街道|镇|乡|分局|支队|大队|公司|集团)$")
+_AGENCY_END = re.compile(r"(人民政府办公室|人民政府办公厅|人民政府|办公室|办公厅|委员会|管理委员会|局|厅|委|署|办|中心"
+                         r"|院|馆|所|街道办事处|街道|镇|乡|分局|支队|大队|公司|集团)$")
 _NOISE = re.compile(r"^(关于|附件\d*[:：]?)|[《》\"“”]")
 
 
@@ -71,7 +67,7 @@ def make_year(nlp: Language, name: str):
 
     def report_year(doc: Doc) -> Doc:
         years = []
-        for match_id, start, end in matcher(doc):
+        for match_id, start, _end in matcher(doc):
             if nlp.vocab.strings[match_id] == "YEAR":
                 y = int("".join(t.text for t in doc[start:start + 4]))
                 if 1990 <= y <= 2049:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import ingest, metadata, reconcile
-from .records import Document, ExtractError, Reading, Report
+from .records import Cell, Check, Document, ExtractError, Reading, Report
 from .structure import Parse, StructureModel
 
 MODEL_PATH = Path(os.environ.get("EXTRACT_MODEL", Path(__file__).resolve().parent.parent / "models" / "structure.joblib"))
@@ -21,9 +21,9 @@ def load_model(path: Path = MODEL_PATH) -> StructureModel:
     return joblib.load(path)
 
 
-def extract(path: str | Path, model: StructureModel | None = None) -> Report:
-    """Read one report file into its canonical tables."""
-    return extract_document(ingest.read(path), model)
+def extract(path: str | Path, model: StructureModel | None = None, device: str = "cpu") -> Report:
+    """Read one report file into its canonical tables (``device``: where OCR runs, cpu or cuda)."""
+    return extract_document(ingest.read(path, device=device), model)
 
 
 def extract_document(doc: Document, model: StructureModel | None = None) -> Report:
@@ -31,20 +31,25 @@ def extract_document(doc: Document, model: StructureModel | None = None) -> Repo
     meta = metadata.read(doc.text)
     parse = model.predict(doc.cells, meta.layout)
     _require_tables(parse, doc)
-    readings = readings_of(parse, doc, model.threshold)
-    missing = {a.key for a in parse.assignments if a.cell is None}
-    readings = reconcile.fill_missing(readings, missing, parse.variant)
-    return Report(doc.source, meta, parse.variant.layout, readings, reconcile.checks(readings, parse.variant))
+    readings, checks = read_tables(parse, doc.cells, model)
+    return Report(doc.source, meta, parse.variant.layout, readings, checks)
 
 
-def readings_of(parse: Parse, doc: Document, threshold: float) -> list[Reading]:
-    out = []
+def read_tables(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple[list[Reading], list[Check]]:
+    """Decided cells as readings (under the model's review thresholds: needs_review), then reconciled."""
+    checked = {k for ident in reconcile.identities(parse.variant) for k in ident.keys}
+    readings = []
     for a in parse.assignments:
-        cell = doc.cells[a.cell] if a.cell is not None else None
-        status = "read" if a.confidence >= threshold else "needs_review"
-        out.append(Reading(a.key, a.value, cell.text if cell else "", round(a.confidence, 4), status,
-                           cell.page if cell else None, cell.bbox if cell else None))
-    return out
+        cell = cells[a.cell] if a.cell is not None else None
+        # a cell no identity can check has no second line of defence: it needs more confidence
+        threshold = model.threshold if a.key in checked else model.threshold_unchecked
+        # A row placed without its label, or an unchecked cell of an ambiguous line, goes to a person.
+        doubtful = a.doubt == "unlabelled" or (a.doubt == "ambiguous_line" and a.key not in checked)
+        status = "read" if a.confidence >= threshold and not doubtful else "needs_review"
+        readings.append(Reading(a.key, a.value, cell.text if cell else "", round(a.confidence, 4), status,
+                                cell.page if cell else None, cell.bbox if cell else None))
+    missing = {a.key for a in parse.assignments if a.cell is None}
+    return reconcile.reconcile(readings, missing, parse.variant, model.strong)
 
 
 def _require_tables(parse: Parse, doc: Document) -> None:

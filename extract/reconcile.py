@@ -72,6 +72,32 @@ def fill_missing(readings: list[Reading], missing: set[str], variant: Variant) -
             for r in readings]
 
 
+def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
+              strong: float = 0.999) -> tuple[list[Reading], list[Check]]:
+    """Derive missing cells, evaluate every identity, and send the suspect rows of broken identities to review.
+
+    When an identity fails, its cells read with less than ``strong`` confidence
+    are suspects, and so are their whole rows (a misplaced cell shifts its
+    neighbours).  A failing identity whose every cell is strong is left as the
+    report printed it: ``source_inconsistent``.
+    """
+    readings = fill_missing(readings, missing, variant)
+    by_key = {r.key: r for r in readings}
+    values = {k: r.value for k, r in by_key.items()}
+    suspect = set()
+    for ident in identities(variant):
+        if all(k in by_key for k in ident.keys) and not _holds(ident, values):
+            suspect |= {_row_of(k) for k in ident.keys
+                        if by_key[k].confidence < strong or by_key[k].status == "needs_review"}
+    if suspect:
+        readings = [replace(r, status="needs_review") if _row_of(r.key) in suspect else r for r in readings]
+    return readings, checks(readings, variant)
+
+
+def _row_of(key: str) -> str:
+    return key.rsplit(".", 1)[0]
+
+
 def checks(readings: list[Reading], variant: Variant) -> list[Check]:
     by_key = {r.key: r for r in readings}
     values = {k: r.value for k, r in by_key.items()}

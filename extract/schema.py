@@ -11,6 +11,13 @@ from dataclasses import dataclass
 
 LAYOUTS = ("2021", "2019")
 
+# Table headings only one of the two national layouts prints.
+LAYOUT_MARKERS = {
+    "2019": ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "本年增/减", "其他对外管理服务事项",
+             "政府集中采购", "采购项目数量", "采购总金额"),
+    "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额"),
+}
+
 APPLICANTS = ("natural_person", "commercial", "research", "social_org", "legal_service", "other_org", "total")
 APPLICANT_LABELS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
 OUTCOMES = ("upheld", "corrected", "other", "pending", "total")

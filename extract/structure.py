@@ -12,30 +12,38 @@ Two small estimators and a constrained decoder:
   (candidate cell, column) pair of a run; a forward-backward pass over all
   monotone assignments (each column at most one cell, order kept) gives each
   column's value distribution, from which the value and its raw confidence come.
-* An isotonic calibrator maps raw confidence to a calibrated one; below
+* A sigmoid (Platt) calibrator on the log-odds of the raw confidence maps it to
+  a calibrated one, smooth where it matters, near 1; below
   ``threshold`` the cell is ``needs_review``.
 """
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from .normalize import Kind, kind_of, normalize, parse_number
 from .records import Cell, Number
-from .schema import LABEL_CLASSES, VARIANTS, RowSpec, Variant
+from .schema import LABEL_CLASSES, LAYOUT_MARKERS, VARIANTS, RowSpec, Variant
 
 NONE = "none"
 _TABLES = {"proactive": 0, "requests": 1, "review_litigation": 2}
 _EMPTY_LOGIT = -5.0  # a column left with no cell: cheaper than a very unlikely cell, dearer than a plausible one
 _CLIP = 15.0
 _MATCH_BIAS = 2.0  # a label cell anchors a row when its log-odds for that row exceed -2
+
+
+def layout_of(cells: list[Cell]) -> str | None:
+    """The layout whose own column headings the cells print most, if any."""
+    texts = [normalize(c.text) for c in cells if len(c.text) < 40]
+    votes = {layout: sum(1 for t in texts for m in markers if m in t) for layout, markers in LAYOUT_MARKERS.items()}
+    best = max(votes, key=votes.get)
+    return best if votes[best] > 0 and list(votes.values()).count(votes[best]) == 1 else None
 
 
 # --- label classifier ---------------------------------------------------------------------
@@ -64,6 +72,27 @@ def _label_text(text: str) -> str:
     return normalize(text)[:60]
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p) - np.log(1 - p)
+
+
+def shift_ambiguous(run: Run, cells: list[Cell], kinds: list[Kind]) -> bool:
+    """True when the printed row itself cannot say which cell is which.
+
+    The anchor's own line holds more value cells than the row has columns, and
+    a blank (zero, or only layout filler?) stands before a non-zero number, so
+    dropping one blank or another moves that number to another column.
+    """
+    if run.anchor is None:
+        return False
+    line = [i for i in run.cells if cells[i].row == cells[run.anchor].row]
+    if len(line) <= len(run.keys):
+        return False
+    nonzero = [i for i in line if kinds[i] == Kind.NUMBER and parse_number(cells[i].text) != 0]
+    return bool(nonzero) and any(kinds[i] == Kind.BLANK and i < nonzero[-1] for i in line)
+
+
 # --- decoding records ---------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +104,9 @@ class Assignment:
     value: Number
     confidence: float  # calibrated
     alternatives: tuple[tuple[Number | None, float], ...] = ()
+    # why the text alone cannot settle the cell: "unlabelled" (its row's label was not found),
+    # "ambiguous_line" (the printed line has more cells than columns, with a blank before a number)
+    doubt: str | None = None
 
 
 @dataclass(slots=True)
@@ -104,7 +136,7 @@ class Parse:
 
 def align_anchors(label_proba: np.ndarray, classes: list[str], text_cells: list[int],
                   variant: Variant) -> tuple[float, dict[int, tuple[int, float]]]:
-    """Monotone alignment of label cells to template rows; returns (score, {row index: (cell, p)})."""
+    """Monotone alignment of label cells to template rows; returns (score, {row index: (cell, trust)})."""
     rows = variant.rows
     col = [classes.index(r.name) if r.name in classes else None for r in rows]
     m, t = len(text_cells), len(rows)
@@ -128,8 +160,18 @@ def align_anchors(label_proba: np.ndarray, classes: list[str], text_cells: list[
         elif best[i][j] == best[i][j - 1]:
             j -= 1
         else:
-            matches[j - 1] = (text_cells[i - 1], float(p[i - 1, j - 1]))
+            matches[j - 1] = (i - 1, 0.0)
             i, j = i - 1, j - 1
+    # How sure each row is: its label's probability against the rows the order would also allow there
+    # (those between the neighbouring anchors), and never more than a weak label's own probability.
+    order = sorted(matches)
+    for k, j in enumerate(order):
+        i = matches[j][0]
+        lo = order[k - 1] + 1 if k else 0
+        hi = order[k + 1] if k + 1 < len(order) else t
+        rival = max((p[i, r] for r in range(lo, hi) if r != j), default=0.0)
+        trust = p[i, j] / (p[i, j] + rival + 1e-9) * min(1.0, p[i, j] / 0.5)
+        matches[j] = (text_cells[i], float(trust))
     return float(best[m][t]), matches
 
 
@@ -281,12 +323,15 @@ def column_marginals(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class StructureModel:
     """Cell sequence -> canonical assignments with calibrated confidences."""
 
-    def __init__(self, threshold: float = 0.9):
-        self.threshold = threshold
+    def __init__(self, threshold: float = 0.9, threshold_unchecked: float = 0.99, strong: float = 0.999):
+        self.threshold = threshold  # for cells an arithmetic identity checks
+        self.threshold_unchecked = threshold_unchecked  # for cells none does (表二)
+        self.temperature = 1.0  # pair logits are divided by it, so rival assignments keep their share
+        self.strong = strong  # confidence above which a cell in a broken identity is trusted over the identity
         self.labels = LabelModel()
         self.values = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, max_leaf_nodes=31,
                                                      l2_regularization=1.0, random_state=0)
-        self.calibrator: IsotonicRegression | None = None
+        self.calibrator: LogisticRegression | None = None
 
     # training ------------------------------------------------------------------------------
 
@@ -307,7 +352,8 @@ class StructureModel:
         return self
 
     def fit_calibration(self, raw: list[float], correct: list[bool]) -> StructureModel:
-        self.calibrator = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, correct)
+        self.calibrator = LogisticRegression(C=100.0).fit(_logit(np.asarray(raw)).reshape(-1, 1), np.asarray(correct, int))
+        self.strong = self.calibrate(0.999)
         return self
 
     # prediction ----------------------------------------------------------------------------
@@ -327,12 +373,14 @@ class StructureModel:
         return variant, make_runs(cells, kinds, variant, matches), anchors
 
     def predict(self, cells: list[Cell], layout: str | None = None) -> Parse:
+        """Assign the cells; ``layout`` ("2019"/"2021") when known, else read from the table headings."""
         kinds = [kind_of(c.text) for c in cells]
+        layout = layout or layout_of(cells)
         variants = [v for v in VARIANTS if layout in (None, v.layout)] or list(VARIANTS)
         variant, runs, anchors = self._runs(cells, kinds, variants)
         feats, index = pair_features(cells, kinds, runs)
         proba = self.values.predict_proba(feats)[:, 1] if len(feats) else np.zeros(0)
-        logit = np.log(np.clip(proba, 1e-7, 1)) - np.log(np.clip(1 - proba, 1e-7, 1))
+        logit = (np.log(np.clip(proba, 1e-7, 1)) - np.log(np.clip(1 - proba, 1e-7, 1))) / self.temperature
         per_run: dict[int, np.ndarray] = {}
         for (r, a, j), lg in zip(index, logit):
             m = per_run.get(r)
@@ -346,8 +394,13 @@ class StructureModel:
                 pair, empty = column_marginals(per_run[r])
             else:
                 pair, empty = np.zeros((0, len(keys))), np.ones(len(keys))
+            # A value is only as sure as the label that placed its row; when a run also holds rows whose
+            # label was not found, none of its cells is sure (the split between the rows is a guess).
+            whole = run.anchor is not None and sum(1 for row in run.rows if row.keys) == 1
+            doubt = "unlabelled" if not whole else "ambiguous_line" if shift_ambiguous(run, cells, kinds) else None
             for j, key in enumerate(keys):
-                assignments.append(self._decide(key, run, pair[:, j], float(empty[j]), cells))
+                a = self._decide(key, run, pair[:, j], float(empty[j]), cells, run.anchor_p if whole else 1.0)
+                assignments.append(replace(a, doubt=doubt))
         done = {a.key for a in assignments}
         for key in variant.keys:  # rows whose run could not be formed at all
             if key not in done:
@@ -356,7 +409,7 @@ class StructureModel:
         assignments.sort(key=lambda a: order[a.key])
         return Parse(variant, assignments, runs, anchors)
 
-    def _decide(self, key: str, run: Run, pair: np.ndarray, empty: float, cells: list[Cell]) -> Assignment:
+    def _decide(self, key: str, run: Run, pair: np.ndarray, empty: float, cells: list[Cell], trust: float) -> Assignment:
         dist: dict[Number | None, float] = defaultdict(float)
         best_cell: dict[Number | None, tuple[float, int]] = {}
         for a, p in enumerate(pair):
@@ -371,12 +424,12 @@ class StructureModel:
         alternatives = tuple((v, round(p, 4)) for v, p in ranked[:4])
         if value is None:
             return Assignment(key, None, 0, 0.0, alternatives)
-        return Assignment(key, best_cell[value][1], value, self.calibrate(raw), alternatives)
+        return Assignment(key, best_cell[value][1], value, self.calibrate(raw * trust), alternatives)
 
     def calibrate(self, raw: float) -> float:
         if self.calibrator is None:
             return raw
-        return float(self.calibrator.predict([raw])[0])
+        return float(self.calibrator.predict_proba(_logit(np.asarray([[raw]])))[0, 1])
 
     @property
     def feature_names(self) -> tuple[str, ...]:

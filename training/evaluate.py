@@ -4,7 +4,7 @@
     python -m training.evaluate --count 200 --show 5  # fewer, and print a few errors
 
 Accuracy counts every canonical cell; a silent error is a wrong value whose
-confidence is above the model's review threshold (so it would not be flagged).
+confidence is above the model's review thresholds (so it would not be flagged).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import joblib
 
+from extract.pipeline import read_tables
 from extract.structure import StructureModel
 from training.generate import PERTURBATIONS, sample
 from training.train import MODEL_DIR
@@ -59,14 +60,15 @@ def evaluate(model: StructureModel, count: int = 1000, start: int = EVAL_SEED) -
         score.by_perturbation.update(s.perturbations)
         score.variant_wrong += parse.variant != s.variant
         bad = False
-        for a in parse.assignments:
-            if a.key not in s.values:
+        readings, _ = read_tables(parse, s.cells, model)
+        for r in readings:
+            if r.key not in s.values:
                 continue
-            ok = abs(a.value - s.values[a.key]) < 1e-6
-            flagged = a.confidence < model.threshold
+            ok = abs(r.value - s.values[r.key]) < 1e-6
+            flagged = r.status == "needs_review"
             score.cells += 1
             score.review += flagged
-            lo = min(int(a.confidence * 20) / 20, 0.95)
+            lo = min(int(r.confidence * 20) / 20, 0.95)
             buckets.setdefault(lo, [0, 0])
             buckets[lo][0] += 1
             buckets[lo][1] += ok
@@ -74,7 +76,7 @@ def evaluate(model: StructureModel, count: int = 1000, start: int = EVAL_SEED) -
                 score.wrong += 1
                 bad = True
                 score.silent += not flagged
-                score.errors.append((seed, a.key, a.value, s.values[a.key], round(a.confidence, 4), flagged))
+                score.errors.append((seed, r.key, r.value, s.values[r.key], r.confidence, flagged))
         if set(s.values) != set(parse.variant.keys):
             score.cells += len(set(s.values) - set(parse.variant.keys))
             score.wrong += len(set(s.values) - set(parse.variant.keys))
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     figures = score.as_dict()
     print(json.dumps(figures, indent=1, ensure_ascii=False))
     for e in score.errors[: args.show]:
-        print("seed=%d key=%s got=%s want=%s conf=%s flagged=%s" % e)
+        print("seed={} key={} got={} want={} conf={} flagged={}".format(*e))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 

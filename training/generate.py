@@ -14,8 +14,17 @@ from dataclasses import dataclass, field
 
 from extract.records import Cell, Number
 from extract.schema import (
-    APPLICANT_LABELS, APPLICANTS, DECIMAL_KEYS, GROUP_HEADINGS, OUTCOME_LABELS, OUTCOMES, PROACTIVE_SECTIONS,
-    REVIEW, REVIEW_GROUPS, SIGNED_KEYS, Variant,
+    APPLICANT_LABELS,
+    APPLICANTS,
+    DECIMAL_KEYS,
+    GROUP_HEADINGS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    PROACTIVE_SECTIONS,
+    REVIEW,
+    REVIEW_GROUPS,
+    SIGNED_KEYS,
+    Variant,
 )
 
 PERTURBATIONS = (

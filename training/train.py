@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import joblib
 
 from extract.normalize import Kind, kind_of
+from extract.pipeline import read_tables
+from extract.reconcile import identities
 from extract.structure import StructureModel
 from training.generate import prose_lines, sample
 
@@ -37,8 +41,48 @@ def label_data(samples, seed: int) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999)
+
+
+def _right(value, want) -> bool:
+    return want is not None and abs(value - want) < 1e-6
+
+
+def silent_errors(model, samples, parses, threshold: float) -> tuple[int, int]:
+    """Silent errors among cells an identity checks, and among those none does, at one threshold."""
+    model.threshold = model.threshold_unchecked = threshold
+    checked = unchecked = 0
+    for s, parse in zip(samples, parses):
+        keys = {k for ident in identities(parse.variant) for k in ident.keys}
+        readings, _ = read_tables(parse, s.cells, model)
+        for r in readings:
+            if r.status != "needs_review" and not _right(r.value, s.values.get(r.key)):
+                checked += r.key in keys
+                unchecked += r.key not in keys
+    return checked, unchecked
+
+
+TEMPERATURES = (1.0, 2.0, 4.0, 6.0, 8.0)
+
+
+def value_nll(parse, s) -> float:
+    """Negative log-likelihood of the true values under the decoded value distributions."""
+    total = 0.0
+    for a in parse.assignments:
+        want = s.values.get(a.key)
+        p = max((q for v, q in a.alternatives if v is not None and _right(v, want)), default=0.0)
+        total -= math.log(max(p, 1e-6))
+    return total
+
+
+def _safe(silent_at: dict, kind: int, margin: int) -> float:
+    safe = [t for t in THRESHOLDS if all(silent_at[u][kind] == 0 for u in THRESHOLDS if u >= t)]
+    i = THRESHOLDS.index(safe[0]) if safe else len(THRESHOLDS) - 1
+    return THRESHOLDS[min(i + margin, len(THRESHOLDS) - 1)]
+
+
 def train(n_train: int = 400, n_calibrate: int = 300, extra: list | None = None,
-          threshold_margin: float = 0.02, log=print) -> tuple[StructureModel, dict]:
+          threshold_margin: int = 1, log=print) -> tuple[StructureModel, dict]:
     t0 = time.time()
     samples = [sample(seed) for seed in range(n_train)] + list(extra or [])
     model = StructureModel()
@@ -46,22 +90,36 @@ def train(n_train: int = 400, n_calibrate: int = 300, extra: list | None = None,
     log(f"label model: {len(model.labels.classes_)} classes ({time.time() - t0:.0f}s)")
     model.fit_values([s.cells for s in samples], [s.keys for s in samples], [s.variant for s in samples])
     log(f"value model fitted ({time.time() - t0:.0f}s)")
+    calibration = [sample(seed) for seed in range(CALIBRATION_SEED, CALIBRATION_SEED + n_calibrate)]
+    # The temperature that makes the value distributions most likely on reports the model did not see.
+    nll = {}
+    for t in TEMPERATURES:
+        model.temperature = t
+        nll[t] = sum(value_nll(model.predict(s.cells), s) for s in calibration[: n_calibrate // 2])
+    model.temperature = min(nll, key=nll.get)
+    log(f"temperature {model.temperature} ({time.time() - t0:.0f}s)")
+    parses = [model.predict(s.cells) for s in calibration]
     raw, correct = [], []
-    for seed in range(CALIBRATION_SEED, CALIBRATION_SEED + n_calibrate):
-        s = sample(seed)
-        parse = model.predict(s.cells)
+    for s, parse in zip(calibration, parses):
         for a in parse.assignments:
-            if a.key in s.values:
-                raw.append(a.confidence)
-                correct.append(abs(a.value - s.values[a.key]) < 1e-6)
+            raw.append(a.confidence)
+            correct.append(_right(a.value, s.values.get(a.key)))
     model.fit_calibration(raw, correct)
-    calibrated = [model.calibrate(r) for r in raw]
-    wrong = [c for c, ok in zip(calibrated, correct) if not ok]
-    # Review everything at or below the most confident wrong calibration cell, plus a margin.
-    model.threshold = min(0.999, max([0.5, *wrong]) + threshold_margin)
+    for parse in parses:
+        parse.assignments = [replace(a, confidence=model.calibrate(a.confidence)) for a in parse.assignments]
+    # For each kind of cell, the lowest threshold at which the whole path (with reconciliation)
+    # leaves no silent error on the calibration reports, then one step up for margin.
+    silent_at = {t: silent_errors(model, calibration, parses, t) for t in THRESHOLDS}
+    model.threshold, model.threshold_unchecked = (_safe(silent_at, k, threshold_margin) for k in (0, 1))
+    # Cells no identity checks (表二) have no second line of defence: never a lower bar than the others.
+    model.threshold_unchecked = max(model.threshold_unchecked, model.threshold)
+    wrong = [r for r, ok in zip(raw, correct) if not ok]
     stats = {
         "train_reports": n_train, "calibration_reports": n_calibrate, "calibration_cells": len(raw),
-        "calibration_wrong": len(wrong), "threshold": round(model.threshold, 4),
+        "calibration_wrong": len(wrong), "temperature": model.temperature,
+        "threshold": model.threshold, "threshold_unchecked": model.threshold_unchecked,
+        "strong": round(model.strong, 6),
+        "calibration_silent_errors_by_threshold": {str(t): {"checked": c, "unchecked": u} for t, (c, u) in silent_at.items()},
         "seconds": round(time.time() - t0, 1),
     }
     log(json.dumps(stats))

@@ -1,0 +1,96 @@
+"""Cell building from geometry: text boxes on pages -> lines -> table cells in reading order.
+
+Shared by the PDF text layer (one box per character) and OCR (one box per
+recognised text segment).  Boxes on one line that sit far apart are separate
+cells; page headers and footers (page numbers) are dropped; a table that runs
+on over a page break simply continues, since rows are numbered across pages.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+
+from .normalize import normalize
+from .records import BBox, Cell
+
+_PAGE_MARK = re.compile(r"^([-—–－]*\d{1,3}[-—–－]*|第\d{1,3}页(共\d{1,3}页)?|\d{1,3}/\d{1,3})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A piece of text on a page, in page pixels (origin top left)."""
+
+    text: str
+    bbox: BBox
+    page: int
+    score: float = 1.0
+
+    @property
+    def height(self) -> float:
+        return self.bbox[3] - self.bbox[1]
+
+    @property
+    def yc(self) -> float:
+        return (self.bbox[1] + self.bbox[3]) / 2
+
+
+def lines_of(boxes: list[Box]) -> list[list[Box]]:
+    """Group boxes into text lines by vertical position, each line left to right."""
+    if not boxes:
+        return []
+    h = statistics.median(b.height for b in boxes) or 1.0
+    lines: list[list[Box]] = []
+    centres: list[float] = []
+    for b in sorted(boxes, key=lambda b: (b.yc, b.bbox[0])):
+        if lines and abs(b.yc - centres[-1]) < 0.5 * h:
+            lines[-1].append(b)
+            centres[-1] += (b.yc - centres[-1]) / len(lines[-1])
+        else:
+            lines.append([b])
+            centres.append(b.yc)
+    return [sorted(line, key=lambda b: b.bbox[0]) for line in lines]
+
+
+def segments(line: list[Box], gap: float) -> list[list[Box]]:
+    """Split a line where the horizontal gap between neighbours exceeds ``gap``."""
+    out: list[list[Box]] = []
+    for b in line:
+        if out and b.bbox[0] - out[-1][-1].bbox[2] <= gap:
+            out[-1].append(b)
+        else:
+            out.append([b])
+    return out
+
+
+def _merge(boxes: list[Box]) -> tuple[str, BBox]:
+    text = "".join(b.text for b in boxes)
+    x0 = min(b.bbox[0] for b in boxes)
+    y0 = min(b.bbox[1] for b in boxes)
+    x1 = max(b.bbox[2] for b in boxes)
+    y1 = max(b.bbox[3] for b in boxes)
+    return text, (x0, y0, x1, y1)
+
+
+def build_cells(pages: list[tuple[list[Box], float]], gap_factor: float = 1.0) -> tuple[list[Cell], str]:
+    """Cells of every page in reading order, and the pages' running text.
+
+    ``pages`` holds each page's boxes with the page height (to spot headers and
+    footers).  A gap wider than ``gap_factor`` line heights separates cells.
+    """
+    cells: list[Cell] = []
+    text_lines: list[str] = []
+    row = 0
+    for boxes, height in pages:
+        for line in lines_of([b for b in boxes if b.text.strip()]):
+            h = statistics.median(b.height for b in line)
+            segs = [_merge(s) for s in segments(line, gap_factor * h)]
+            joined = normalize("".join(t for t, _ in segs))
+            top = min(bb[1] for _, bb in segs)
+            if (top < 0.08 * height or top > 0.92 * height) and _PAGE_MARK.match(joined):
+                continue
+            for col, (text, bbox) in enumerate(segs):
+                cells.append(Cell(text.strip(), row, col, line[0].page, bbox))
+            text_lines.append(" ".join(t.strip() for t, _ in segs))
+            row += 1
+    return cells, "\n".join(text_lines)

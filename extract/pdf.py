@@ -1,0 +1,100 @@
+"""PDF ingest with pypdfium2: the text layer where it is usable, page images for OCR where it is not."""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pypdfium2 as pdfium
+
+from .cells import Box
+from .records import ExtractError
+
+TEXT_DPI = 144  # the pixel grid bboxes of text-layer pages are reported on
+MAX_PAGES = 40  # the tables sit in a report's first pages; a 300-page file is read no further
+
+
+@dataclass(slots=True)
+class Page:
+    """One page: its text boxes when the text layer is usable, else its image for OCR."""
+
+    number: int  # 1-based
+    width: float  # pixels at ``dpi``
+    height: float
+    dpi: int
+    boxes: list[Box] | None = None
+    image: np.ndarray | None = None
+
+
+def open_pdf(data: bytes, name: str) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        msg = str(e).lower()
+        if "password" in msg:
+            raise ExtractError(f"{name} is an encrypted PDF (password required)") from None
+        raise ExtractError(f"{name} is not a readable PDF ({e})") from None
+
+
+def pages(data: bytes, name: str, ocr_dpi: int = 200, max_pages: int = MAX_PAGES):
+    """Yield the report's pages one at a time (a page image is freed before the next is made)."""
+    pdf = open_pdf(data, name)
+    try:
+        n = len(pdf)
+        if n == 0:
+            raise ExtractError(f"{name} is a PDF with no pages")
+        for i in range(min(n, max_pages)):
+            page = pdf[i]
+            try:
+                boxes = text_layer(page, i + 1)
+                if boxes is not None:
+                    w, h = page.get_size()
+                    yield Page(i + 1, w * TEXT_DPI / 72, h * TEXT_DPI / 72, TEXT_DPI, boxes=boxes)
+                else:
+                    bitmap = page.render(scale=ocr_dpi / 72, grayscale=True)
+                    image = bitmap.to_numpy().copy()
+                    yield Page(i + 1, image.shape[1], image.shape[0], ocr_dpi, image=image)
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+
+
+def page_count(data: bytes, name: str) -> int:
+    pdf = open_pdf(data, name)
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def _ordinary(ch: str) -> bool:
+    if ch.isspace() or ch.isascii():
+        return True
+    cat = unicodedata.category(ch)
+    return ("\u4e00" <= ch <= "\u9fff") or cat.startswith(("P", "N", "S")) or "\uff00" <= ch <= "\uffef"
+
+
+def text_layer(page: pdfium.PdfPage, number: int, min_chars: int = 20) -> list[Box] | None:
+    """The page's characters as boxes, or None when the text layer is absent or garbage."""
+    tp = page.get_textpage()
+    try:
+        n = tp.count_chars()
+        if n < min_chars:
+            return None
+        text = tp.get_text_range(0, n)
+        visible = [ch for ch in text if not ch.isspace()]
+        if len(visible) < min_chars or sum(map(_ordinary, visible)) < 0.95 * len(visible):
+            return None
+        _, height = page.get_size()
+        k = TEXT_DPI / 72
+        boxes = []
+        for i in range(n):
+            ch = tp.get_text_range(i, 1)
+            if not ch or ch.isspace():
+                continue
+            left, bottom, right, top = tp.get_charbox(i)
+            boxes.append(Box(ch, (left * k, (height - top) * k, right * k, (height - bottom) * k), number))
+        return boxes
+    finally:
+        tp.close()

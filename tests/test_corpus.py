@@ -1,0 +1,24 @@
+"""The acceptance on the real corpus: the five seed reports, scored exactly as the product is judged."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import SEEDS, SHARED, run_cli
+
+
+def test_seed_reports_are_exact(tmp_path, seeds):
+    out = tmp_path / "out"
+    result = run_cli(*seeds, "-o", out)
+    assert result.returncode == 0, result.stderr
+    score = subprocess.run([sys.executable, str(SHARED / "tools" / "score.py"), "--pairs", str(SEEDS), str(out)],
+                           capture_output=True, text=True)
+    assert score.returncode == 0, score.stdout
+    summary = score.stdout.strip().splitlines()[-1]
+    figures = dict(re.findall(r"(\w+)=(\S+)", summary))
+    assert figures["docs"] == "5"
+    assert figures["accuracy"] == "1.0000", score.stdout
+    assert figures["silent_errors"] == "0", score.stdout
+    assert figures["meta"] == "5/5", score.stdout
+    assert figures["review_load"] == "0.0000", score.stdout

@@ -1,0 +1,117 @@
+"""Ingest of text-like reports: encodings, both plain-text shapes, HTML spans, DOCX merges."""
+from __future__ import annotations
+
+import html
+import random
+import zipfile
+
+from conftest import SEEDS, flatten, national_tables, truth
+
+from extract import extract
+from extract.ingest import parse_html, parse_text
+from extract.normalize import normalize
+from training.generate import sample, to_text
+
+TITLE = "北仑区人民政府\n\n2022年度政府信息公开工作年度报告\n\n一、总体情况\n\n本年度工作情况如下。\n"
+
+
+def _values_match(report, want: dict) -> None:
+    got = {r.key: r.value for r in report.readings}
+    wrong = {k: (got.get(k), v) for k, v in flatten(want).items() if got.get(k) != v}
+    assert not wrong, wrong
+    assert all(r.status == "read" for r in report.readings)
+
+
+def test_gb18030_and_utf16_reports_read_like_utf8(tmp_path):
+    seed = SEEDS / "003_13dc86c238fc634d.txt"
+    text = seed.read_text(encoding="utf-8")
+    for encoding in ("gb18030", "gbk", "utf-16"):
+        f = tmp_path / f"report-{encoding}.txt"
+        f.write_bytes(text.encode(encoding))
+        report = extract(f)
+        _values_match(report, truth(seed)["values"])
+        assert report.metadata.agency == "北仑区人民政府"
+
+
+def test_both_plain_text_shapes_give_the_generated_cells():
+    for seed in range(20):
+        s = sample(seed)
+        last = max(i for i, k in enumerate(s.keys) if k)  # a page mark after the last table may be dropped
+        want = "|".join(normalize(c.text) for c in s.cells[: last + 1] if normalize(c.text))
+        for shape in ("tabs", "lines"):
+            cells = parse_text(to_text(s, random.Random(seed), shape))
+            got = "|".join(normalize(c.text) for c in cells if normalize(c.text))
+            # Title and prose lines may add cells around the tables; table cells keep text and order
+            # (a label wrapped onto two lines may come back as two cells).
+            assert want.replace("|", "") in got.replace("|", ""), (seed, shape)
+            assert got.count("|") >= want.count("|")
+
+
+def _html(grids) -> str:
+    out = [f"<html><head><meta charset='utf-8'></head><body><p>{html.escape(TITLE)}</p>"]
+    for grid in grids:
+        out.append("<table border=1>")
+        for row in grid:
+            tds = "".join(f"<td rowspan={rs} colspan={cs}>{html.escape(t) if t else '&nbsp;'}</td>" for t, rs, cs in row)
+            out.append(f"<tr>{tds}</tr>")
+        out.append("</table><p>说明</p>")
+    return "".join(out) + "</body></html>"
+
+
+def test_html_tables_with_rowspan_and_colspan(tmp_path):
+    want = truth(SEEDS / "003_13dc86c238fc634d.txt")["values"]
+    f = tmp_path / "report.html"
+    f.write_text(_html(national_tables(want)), encoding="utf-8")
+    report = extract(f)
+    assert report.source.kind == "html"
+    _values_match(report, want)
+
+
+def test_html_grid_positions_honour_spans():
+    text, cells = parse_html("<table><tr><td rowspan=2>a</td><td colspan=2>b</td><td>c</td></tr>"
+                             "<tr><td>d</td><td>&nbsp;</td><td>e</td></tr></table>")
+    assert [(c.text, c.row, c.col) for c in cells] == [("a", 0, 0), ("b", 0, 1), ("c", 0, 3), ("d", 1, 1), ("", 1, 2), ("e", 1, 3)]
+
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _docx(grids, path) -> None:
+    body = [f"<w:p><w:r><w:t>{html.escape(line)}</w:t></w:r></w:p>" for line in TITLE.splitlines()]
+    for grid in grids:
+        covered: dict[int, tuple[int, int]] = {}  # grid column -> (rows still covered, colspan)
+        rows = []
+        for row in grid:
+            cells, col, todo = [], 0, list(row)
+            while todo or any(k >= col for k in covered):
+                if col in covered:  # a row span continues here: Word stores a vMerge continuation cell
+                    left, span = covered.pop(col)
+                    if left > 1:
+                        covered[col] = (left - 1, span)
+                    cells.append(f'<w:tc><w:tcPr><w:gridSpan w:val="{span}"/><w:vMerge/></w:tcPr><w:p/></w:tc>')
+                    col += span
+                    continue
+                if not todo:
+                    break
+                text, rs, cs = todo.pop(0)
+                if rs > 1:
+                    covered[col] = (rs - 1, cs)
+                merge = '<w:vMerge w:val="restart"/>' if rs > 1 else ""
+                cells.append(f'<w:tc><w:tcPr><w:gridSpan w:val="{cs}"/>{merge}</w:tcPr>'
+                             f"<w:p><w:r><w:t>{html.escape(text)}</w:t></w:r></w:p></w:tc>")
+                col += cs
+            rows.append("<w:tr>" + "".join(cells) + "</w:tr>")
+        body.append("<w:tbl>" + "".join(rows) + "</w:tbl><w:p/>")
+    xml = f'<?xml version="1.0" encoding="UTF-8"?><w:document {_W}><w:body>{"".join(body)}</w:body></w:document>'
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", xml)
+
+
+def test_docx_tables_with_merged_cells(tmp_path):
+    want = truth(SEEDS / "003_13dc86c238fc634d.txt")["values"]
+    f = tmp_path / "report.docx"
+    _docx(national_tables(want), f)
+    report = extract(f)
+    assert report.source.kind == "docx"
+    _values_match(report, want)
