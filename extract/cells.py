@@ -72,22 +72,32 @@ def _merge(boxes: list[Box]) -> tuple[str, BBox]:
     return text, (x0, y0, x1, y1)
 
 
-def build_cells(pages: list[tuple[list[Box], float]], gap_factor: float = 1.0) -> tuple[list[Cell], str]:
-    """Cells of every page in reading order, and the pages' running text.
+@dataclass(frozen=True, slots=True)
+class PageBoxes:
+    """One page's boxes.  ``gap``: the horizontal gap, in line heights, beyond which
+    neighbouring boxes are separate cells (characters of a text layer need joining; OCR
+    segments are already cells, and the gap between narrow columns can be less than a line)."""
 
-    ``pages`` holds each page's boxes with the page height (to spot headers and
-    footers).  A gap wider than ``gap_factor`` line heights separates cells.
-    """
+    boxes: list[Box]
+    height: float
+    gap: float = 1.0
+
+
+CHAR_GAP, SEGMENT_GAP = 1.0, 0.15
+
+
+def build_cells(pages: list[PageBoxes]) -> tuple[list[Cell], str]:
+    """Cells of every page in reading order, and the pages' running text."""
     cells: list[Cell] = []
     text_lines: list[str] = []
     row = 0
-    for boxes, height in pages:
-        for line in lines_of([b for b in boxes if b.text.strip()]):
+    for page in pages:
+        for line in lines_of([b for b in page.boxes if b.text.strip()]):
             h = statistics.median(b.height for b in line)
-            segs = [_merge(s) for s in segments(line, gap_factor * h)]
+            segs = [_merge(s) for s in segments(line, page.gap * h)]
             joined = normalize("".join(t for t, _ in segs))
             top = min(bb[1] for _, bb in segs)
-            if (top < 0.08 * height or top > 0.92 * height) and _PAGE_MARK.match(joined):
+            if (top < 0.08 * page.height or top > 0.92 * page.height) and _PAGE_MARK.match(joined):
                 continue
             for col, (text, bbox) in enumerate(segs):
                 cells.append(Cell(text.strip(), row, col, line[0].page, bbox))

@@ -116,15 +116,17 @@ class _LazyOcr:
 
 def read_pdf(data: bytes, path: Path, source, ocr) -> Document:
     from . import pdf
-    from .cells import build_cells
+    from .cells import CHAR_GAP, SEGMENT_GAP, PageBoxes, build_cells
 
     pages, scanned = [], 0
     for page in pdf.pages(data, str(path)):
+        gap = CHAR_GAP
         if page.boxes is None:
             page.boxes = [] if is_blank(page.image) else ocr.read(page.image, page.number)
             scanned += 1
             page.image = None
-        pages.append((page.boxes, page.height))
+            gap = SEGMENT_GAP
+        pages.append(PageBoxes(page.boxes, page.height, gap))
     cells, text = build_cells(pages)
     return Document(source("pdf-scan" if scanned else "pdf-text", pdf.page_count(data, str(path))), text, cells)
 
@@ -134,14 +136,15 @@ def read_image(data: bytes, path: Path, source, ocr) -> Document:
     import numpy as np
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
-    from .cells import build_cells
+    from .cells import SEGMENT_GAP, PageBoxes, build_cells
 
     try:
         img = Image.open(io.BytesIO(data))
         frames = [np.asarray(frame.convert("L")) for _, frame in zip(range(MAX_PAGES), ImageSequence.Iterator(img))]
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
         raise ExtractError(f"{path} is not a readable image ({e.__class__.__name__})") from None
-    pages = [([] if is_blank(frame) else ocr.read(frame, i + 1), frame.shape[0]) for i, frame in enumerate(frames)]
+    pages = [PageBoxes([] if is_blank(frame) else ocr.read(frame, i + 1), frame.shape[0], SEGMENT_GAP)
+             for i, frame in enumerate(frames)]
     cells, text = build_cells(pages)
     return Document(source("image", len(frames)), text, cells)
 

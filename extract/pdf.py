@@ -1,6 +1,7 @@
 """PDF ingest with pypdfium2: the text layer where it is usable, page images for OCR where it is not."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ def open_pdf(data: bytes, name: str) -> pdfium.PdfDocument:
         msg = str(e).lower()
         if "password" in msg:
             raise ExtractError(f"{name} is an encrypted PDF (password required)") from None
+        if not re.search(rb"/Type\s*/Page[^s]", data):  # PDFium refuses a document without any page
+            raise ExtractError(f"{name} is a PDF with no pages") from None
         raise ExtractError(f"{name} is not a readable PDF ({e})") from None
 
 

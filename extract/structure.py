@@ -80,13 +80,15 @@ def _logit(p: np.ndarray) -> np.ndarray:
 def shift_ambiguous(run: Run, cells: list[Cell], kinds: list[Kind]) -> bool:
     """True when the printed row itself cannot say which cell is which.
 
-    The anchor's own line holds more value cells than the row has columns, and
+    The row's printed line holds more value cells than the row has columns, and
     a blank (zero, or only layout filler?) stands before a non-zero number, so
     dropping one blank or another moves that number to another column.
     """
-    if run.anchor is None:
+    if run.anchor is None or not run.cells:
         return False
-    line = [i for i in run.cells if cells[i].row == cells[run.anchor].row]
+    # the anchor's own line, or the first line of values when they were printed on the next one
+    first = cells[run.anchor].row if any(cells[i].row == cells[run.anchor].row for i in run.cells) else cells[run.cells[0]].row
+    line = [i for i in run.cells if cells[i].row == first]
     if len(line) <= len(run.keys):
         return False
     nonzero = [i for i in line if kinds[i] == Kind.NUMBER and parse_number(cells[i].text) != 0]
@@ -331,7 +333,7 @@ class StructureModel:
         self.labels = LabelModel()
         self.values = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, max_leaf_nodes=31,
                                                      l2_regularization=1.0, random_state=0)
-        self.calibrator: LogisticRegression | None = None
+        self.calibrator: dict[str, LogisticRegression | None] | None = None
 
     # training ------------------------------------------------------------------------------
 
@@ -351,9 +353,15 @@ class StructureModel:
         self.values.fit(np.vstack(X), np.asarray(y, dtype=int))
         return self
 
-    def fit_calibration(self, raw: list[float], correct: list[bool]) -> StructureModel:
-        self.calibrator = LogisticRegression(C=100.0).fit(_logit(np.asarray(raw)).reshape(-1, 1), np.asarray(correct, int))
-        self.strong = self.calibrate(0.999)
+    def fit_calibration(self, keys: list[str], raw: list[float], correct: list[bool]) -> StructureModel:
+        """One sigmoid per table: 表二's cells go wrong in other ways than 表三's and 表四's."""
+        self.calibrator = {}
+        for table in _TABLES:
+            pick = [i for i, k in enumerate(keys) if k.startswith(table + ".")]
+            x = _logit(np.asarray([raw[i] for i in pick])).reshape(-1, 1)
+            y = np.asarray([correct[i] for i in pick], int)
+            self.calibrator[table] = LogisticRegression(C=100.0).fit(x, y) if 0 < y.sum() < len(y) else None
+        self.strong = self.calibrate("requests.total.total", 0.999)
         return self
 
     # prediction ----------------------------------------------------------------------------
@@ -424,12 +432,13 @@ class StructureModel:
         alternatives = tuple((v, round(p, 4)) for v, p in ranked[:4])
         if value is None:
             return Assignment(key, None, 0, 0.0, alternatives)
-        return Assignment(key, best_cell[value][1], value, self.calibrate(raw * trust), alternatives)
+        return Assignment(key, best_cell[value][1], value, self.calibrate(key, raw * trust), alternatives)
 
-    def calibrate(self, raw: float) -> float:
-        if self.calibrator is None:
+    def calibrate(self, key: str, raw: float) -> float:
+        calibrator = (self.calibrator or {}).get(key.split(".", 1)[0])
+        if calibrator is None:
             return raw
-        return float(self.calibrator.predict_proba(_logit(np.asarray([[raw]])))[0, 1])
+        return float(calibrator.predict_proba(_logit(np.asarray([[raw]])))[0, 1])
 
     @property
     def feature_names(self) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extract import extract  # noqa: E402
-from extract.cells import build_cells  # noqa: E402
+from extract.cells import SEGMENT_GAP, PageBoxes, build_cells  # noqa: E402
 from extract.ocr import default_engine  # noqa: E402
 from extract.pipeline import load_model, read_tables  # noqa: E402
 from training.render import scan, to_pdf  # noqa: E402
@@ -53,7 +53,7 @@ def main() -> None:
             plain(page)
             raw.append(time.perf_counter() - t)
             t = time.perf_counter()
-            cells, _ = build_cells([(ours.read(page, 1), page.shape[0])])
+            cells, _ = build_cells([PageBoxes(ours.read(page, 1), page.shape[0], SEGMENT_GAP)])
             read_tables(model.predict(cells), cells, model)
             whole.append(time.perf_counter() - t)
     print(f"scan pages: {len(pages)} x {args.runs} runs, A4 at 200 dpi, {pages[0].shape[1]}x{pages[0].shape[0]} px")

@@ -5,12 +5,14 @@ import html
 import random
 import zipfile
 
-from conftest import SEEDS, flatten, national_tables, truth
+from conftest import SEEDS, flatten, truth
 
 from extract import extract
 from extract.ingest import parse_html, parse_text
 from extract.normalize import normalize
+from extract.schema import Variant
 from training.generate import sample, to_text
+from training.render import national_tables
 
 TITLE = "北仑区人民政府\n\n2022年度政府信息公开工作年度报告\n\n一、总体情况\n\n本年度工作情况如下。\n"
 
@@ -52,7 +54,7 @@ def _html(grids) -> str:
     for grid in grids:
         out.append("<table border=1>")
         for row in grid:
-            tds = "".join(f"<td rowspan={rs} colspan={cs}>{html.escape(t) if t else '&nbsp;'}</td>" for t, rs, cs in row)
+            tds = "".join(f"<td rowspan={rs} colspan={cs}>{html.escape(t) if t else '&nbsp;'}</td>" for t, rs, cs, _ in row)
             out.append(f"<tr>{tds}</tr>")
         out.append("</table><p>说明</p>")
     return "".join(out) + "</body></html>"
@@ -61,7 +63,7 @@ def _html(grids) -> str:
 def test_html_tables_with_rowspan_and_colspan(tmp_path):
     want = truth(SEEDS / "003_13dc86c238fc634d.txt")["values"]
     f = tmp_path / "report.html"
-    f.write_text(_html(national_tables(want)), encoding="utf-8")
+    f.write_text(_html(national_tables(flatten(want), Variant("2021", True))), encoding="utf-8")
     report = extract(f)
     assert report.source.kind == "html"
     _values_match(report, want)
@@ -93,7 +95,7 @@ def _docx(grids, path) -> None:
                     continue
                 if not todo:
                     break
-                text, rs, cs = todo.pop(0)
+                text, rs, cs, _ = todo.pop(0)
                 if rs > 1:
                     covered[col] = (rs - 1, cs)
                 merge = '<w:vMerge w:val="restart"/>' if rs > 1 else ""
@@ -111,7 +113,7 @@ def _docx(grids, path) -> None:
 def test_docx_tables_with_merged_cells(tmp_path):
     want = truth(SEEDS / "003_13dc86c238fc634d.txt")["values"]
     f = tmp_path / "report.docx"
-    _docx(national_tables(want), f)
+    _docx(national_tables(flatten(want), Variant("2021", True)), f)
     report = extract(f)
     assert report.source.kind == "docx"
     _values_match(report, want)

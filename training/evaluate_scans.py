@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from extract.cells import build_cells
+from extract.cells import SEGMENT_GAP, PageBoxes, build_cells
 from extract.ocr import default_engine
 from extract.pipeline import load_model, read_tables
 from training.render import scan
@@ -33,7 +33,7 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0) -> dict:
         seed, level = start + i, LEVELS[i % len(LEVELS)]
         s = scan(seed, level)
         t = time.perf_counter()
-        pages = [(ocr.read(p, n + 1), p.shape[0]) for n, p in enumerate(s.pages)]
+        pages = [PageBoxes(ocr.read(p, n + 1), p.shape[0], SEGMENT_GAP) for n, p in enumerate(s.pages)]
         cells, _ = build_cells(pages)
         parse = model.predict(cells)
         readings, _ = read_tables(parse, cells, model)

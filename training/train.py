@@ -62,6 +62,7 @@ def silent_errors(model, samples, parses, threshold: float) -> tuple[int, int]:
     return checked, unchecked
 
 
+MIN_THRESHOLD, MIN_THRESHOLD_UNCHECKED = 0.9, 0.99
 TEMPERATURES = (1.0, 2.0, 4.0, 6.0, 8.0)
 
 
@@ -99,20 +100,23 @@ def train(n_train: int = 400, n_calibrate: int = 300, extra: list | None = None,
     model.temperature = min(nll, key=nll.get)
     log(f"temperature {model.temperature} ({time.time() - t0:.0f}s)")
     parses = [model.predict(s.cells) for s in calibration]
-    raw, correct = [], []
+    keys, raw, correct = [], [], []
     for s, parse in zip(calibration, parses):
         for a in parse.assignments:
+            keys.append(a.key)
             raw.append(a.confidence)
             correct.append(_right(a.value, s.values.get(a.key)))
-    model.fit_calibration(raw, correct)
+    model.fit_calibration(keys, raw, correct)
     for parse in parses:
-        parse.assignments = [replace(a, confidence=model.calibrate(a.confidence)) for a in parse.assignments]
+        parse.assignments = [replace(a, confidence=model.calibrate(a.key, a.confidence)) for a in parse.assignments]
     # For each kind of cell, the lowest threshold at which the whole path (with reconciliation)
     # leaves no silent error on the calibration reports, then one step up for margin.
     silent_at = {t: silent_errors(model, calibration, parses, t) for t in THRESHOLDS}
     model.threshold, model.threshold_unchecked = (_safe(silent_at, k, threshold_margin) for k in (0, 1))
-    # Cells no identity checks (表二) have no second line of defence: never a lower bar than the others.
-    model.threshold_unchecked = max(model.threshold_unchecked, model.threshold)
+    # Whatever the calibration reports show, a cell less than 90% sure goes to a person, and one that
+    # no identity checks (表二, no second line of defence) when less than 99% sure.
+    model.threshold = max(model.threshold, MIN_THRESHOLD)
+    model.threshold_unchecked = max(model.threshold_unchecked, MIN_THRESHOLD_UNCHECKED, model.threshold)
     wrong = [r for r, ok in zip(raw, correct) if not ok]
     stats = {
         "train_reports": n_train, "calibration_reports": n_calibrate, "calibration_cells": len(raw),
