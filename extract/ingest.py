@@ -165,10 +165,10 @@ def parse_text(text: str) -> list[Cell]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     tabbed = [ln for ln in lines if "\t" in ln]
     if not tabbed:
-        return _rows_to_cells([_SPACED.split(ln.strip()) for ln in lines if ln.strip()], prose_filter=True)
+        return _rows_to_cells([_SPACED.split(ln.strip()) for ln in lines if ln.strip()])
     if sum(1 for ln in tabbed if re.fullmatch(r"\t[^\t]*", ln)) > 0.8 * len(tabbed):
-        return _rows_to_cells(_cell_per_line_rows(lines), prose_filter=True)
-    return _rows_to_cells(_table_lines(lines, lambda ln: ln.split("\t")), prose_filter=True)
+        return _rows_to_cells(_cell_per_line_rows(lines))
+    return _rows_to_cells(_table_lines(lines, lambda ln: ln.split("\t")))
 
 
 def _table_lines(lines: list[str], split) -> list[list[str]]:
@@ -211,10 +211,10 @@ def _cell_per_line_rows(lines: list[str]) -> list[list[str]]:
     return rows
 
 
-def _rows_to_cells(rows: list[list[str]], prose_filter: bool) -> list[Cell]:
+def _rows_to_cells(rows: list[list[str]]) -> list[Cell]:
     cells = []
     for r, fields in enumerate(rows):
-        if prose_filter and len(fields) == 1 and len(fields[0].strip()) > _PROSE:
+        if len(fields) == 1 and len(fields[0].strip()) > _PROSE:
             continue
         cells.extend(Cell(f.strip(), r, c) for c, f in enumerate(fields))
     return cells

@@ -23,7 +23,6 @@ APPLICANT_LABELS = ("自然人", "商业企业", "科研机构", "社会公益�
 OUTCOMES = ("upheld", "corrected", "other", "pending", "total")
 OUTCOME_LABELS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
 REVIEW_GROUPS = ("review", "litigation_direct", "litigation_after_review")
-REVIEW_GROUP_LABELS = ("行政复议", "未经复议直接起诉", "复议后起诉")
 
 
 @dataclass(frozen=True)
@@ -157,24 +156,10 @@ class Variant:
 
 VARIANTS = tuple(Variant(layout, split) for layout in LAYOUTS for split in (True, False))
 
-# Every label class the label classifier knows, in a stable order.
-LABEL_CLASSES = tuple(dict.fromkeys(r.name for v in VARIANTS for r in v.rows))
-
 # Money cells may be decimal; everything else is an integer count.
 DECIMAL_KEYS = frozenset({"proactive.fees.amount", "proactive.procurement.amount"})
 # Cells that may be negative (本年增/减).
 SIGNED_KEYS = frozenset(f"proactive.{r}.change" for r in ("licensing", "other_services", "punishment", "coercion", "fees"))
-
-# Headings that are never a row label: table titles, column headers, notes.
-NON_LABELS = (
-    "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况",
-    "信息内容", "申请人情况", "法人或其他组织", "行政诉讼",
-    "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）",
-    "三、本年度办理结果", "（三）不予公开", "（四）无法提供", "（五）不予处理",
-    *APPLICANT_LABELS, *OUTCOME_LABELS, "未经复议直接起诉", "复议后起诉",
-    *_P21, *_P21_DECISIONS, "本年收费金额（单位：万元）", *_P19_DOCS, *_P19_ITEMS, "采购项目数量", "采购总金额",
-    *{s for sections in PROACTIVE_SECTIONS.values() for s in sections.values()},
-)
 
 
 def split_key(key: str) -> tuple[str, str, str]:

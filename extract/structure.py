@@ -29,9 +29,8 @@ from sklearn.linear_model import LogisticRegression
 
 from .normalize import Kind, kind_of, normalize, parse_number
 from .records import Cell, Number
-from .schema import LABEL_CLASSES, LAYOUT_MARKERS, VARIANTS, RowSpec, Variant
+from .schema import LAYOUT_MARKERS, VARIANTS, RowSpec, Variant
 
-NONE = "none"
 _TABLES = {"proactive": 0, "requests": 1, "review_litigation": 2}
 _EMPTY_LOGIT = -5.0  # a column left with no cell: cheaper than a very unlikely cell, dearer than a plausible one
 _CLIP = 15.0
@@ -439,10 +438,3 @@ class StructureModel:
         if calibrator is None:
             return raw
         return float(calibrator.predict_proba(_logit(np.asarray([[raw]])))[0, 1])
-
-    @property
-    def feature_names(self) -> tuple[str, ...]:
-        return FEATURES
-
-    def label_classes(self) -> tuple[str, ...]:
-        return (NONE, *LABEL_CLASSES)

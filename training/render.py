@@ -36,17 +36,12 @@ GridCell = tuple[str, int, int, str | None]
 Grid = list[list[GridCell]]
 
 LEVELS = ("clean", "mild", "medium", "heavy")
-STYLES = ("ruled", "partly_ruled", "vertical_band", "wrapped", "bold_font", "narrow")
-
-
-def _fmt(x: Number) -> str:
-    return str(x)
 
 
 def national_tables(values: dict[str, Number], variant: Variant) -> list[Grid]:
     """表二, 表三 and 表四 as the national layouts print them, merged cells included."""
     c = lambda t, rs=1, cs=1, key=None: (str(t), rs, cs, key)  # noqa: E731
-    v = lambda key, cs=1: c(_fmt(values[key]), 1, cs, key)  # noqa: E731
+    v = lambda key, cs=1: c(str(values[key]), 1, cs, key)  # noqa: E731
     t2: Grid = []
     sections = PROACTIVE_SECTIONS[variant.layout]
     header = None
