@@ -25,6 +25,7 @@ class Box:
     bbox: BBox
     page: int
     score: float = 1.0
+    candidates: tuple[tuple[str, float], ...] = ()  # the recogniser's n-best readings of a number
 
     @property
     def height(self) -> float:
@@ -94,13 +95,15 @@ def build_cells(pages: list[PageBoxes]) -> tuple[list[Cell], str]:
     for page in pages:
         for line in lines_of([b for b in page.boxes if b.text.strip()]):
             h = statistics.median(b.height for b in line)
-            segs = [_merge(s) for s in segments(line, page.gap * h)]
+            parts = segments(line, page.gap * h)
+            segs = [_merge(s) for s in parts]
             joined = normalize("".join(t for t, _ in segs))
             top = min(bb[1] for _, bb in segs)
             if (top < 0.08 * page.height or top > 0.92 * page.height) and _PAGE_MARK.match(joined):
                 continue
-            for col, (text, bbox) in enumerate(segs):
-                cells.append(Cell(text.strip(), row, col, line[0].page, bbox))
+            for col, ((text, bbox), seg) in enumerate(zip(segs, parts)):
+                alternatives = seg[0].candidates if len(seg) == 1 else ()
+                cells.append(Cell(text.strip(), row, col, line[0].page, bbox, alternatives))
             text_lines.append(" ".join(t.strip() for t, _ in segs))
             row += 1
     return cells, "\n".join(text_lines)

@@ -1,10 +1,12 @@
 """Agency, statistics year and table layout from the report's text, as a spaCy pipeline.
 
-A blank Chinese pipeline (character tokens) with three named components, each
+A blank Chinese pipeline (character tokens) with named components, each
 replaceable: ``report_title`` finds the title (even when it is broken over
 lines), ``report_year`` the statistics year, ``report_agency`` the issuing
-agency, and ``report_layout`` which national table layout the report prints.
-Results are on ``doc._.year``, ``doc._.agency``, ``doc._.layout``.
+agency, ``report_layout`` which national table layout the report prints, and
+``report_figures`` the figures its prose states (本年新收…申请N件, 行政复议N件),
+which cross-check the tables.  Results are on ``doc._.year``, ``doc._.agency``,
+``doc._.layout``, ``doc._.figures``.
 """
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from .records import Metadata
+from .records import Figure, Metadata
 from .schema import LAYOUT_MARKERS
 
-for _name in ("title", "year", "agency", "layout"):
+for _name in ("title", "year", "agency", "layout", "figures"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
@@ -122,10 +124,40 @@ def make_layout(nlp: Language, name: str):
     return report_layout
 
 
+# What the prose of a report states, and the table cells whose sum it states.  Only phrasings
+# that name one figure of the tables unambiguously; one clause each (no 。；，between).
+_LITIGATION = ("review_litigation.litigation_direct.total", "review_litigation.litigation_after_review.total")
+_FIGURES = (
+    ("new_received", re.compile(r"(?<!结转)(?:新收|收到|受理)[^。；，,\d]{0,14}?申请[^。；，,\d]{0,6}?(\d+)件"),
+     ("requests.new_received.total",)),
+    ("new_received_natural_person", re.compile(r"其中[^。；，,\d]{0,4}?自然人[^。；，,\d]{0,4}?(\d+)件"),
+     ("requests.new_received.natural_person",)),
+    ("review_and_litigation", re.compile(r"行政复议和行政诉讼[^。；，,\d]{0,4}?(\d+)件"),
+     ("review_litigation.review.total", *_LITIGATION)),
+    ("review", re.compile(r"行政复议(?!和)[^。；，,\d]{0,4}?(\d+)件"), ("review_litigation.review.total",)),
+    ("litigation", re.compile(r"(?<!和)行政诉讼[^。；，,\d]{0,4}?(\d+)件"), _LITIGATION),
+)
+
+
+@Language.component("report_figures")
+def report_figures(doc: Doc) -> Doc:
+    """Figures the prose states, each with the cells it sums; the first statement of each kind.
+    Sentences run over line breaks (PDF lines wrap mid-sentence); table rows, tab-separated, are no prose."""
+    found: dict[str, Figure] = {}
+    prose = "".join(line for line in doc.text.splitlines() if "\t" not in line)
+    for sentence in re.split(r"[。；]", prose):
+        for name, pattern, keys in _FIGURES:
+            m = pattern.search(sentence)
+            if m and name not in found:
+                found[name] = Figure(name, keys, int(m.group(1)))
+    doc._.figures = tuple(found.values())
+    return doc
+
+
 @lru_cache(maxsize=1)
 def pipeline() -> Language:
     nlp = spacy.blank("zh")
-    for name in ("report_title", "report_year", "report_agency", "report_layout"):
+    for name in ("report_title", "report_year", "report_agency", "report_layout", "report_figures"):
         nlp.add_pipe(name)
     return nlp
 
@@ -133,4 +165,4 @@ def pipeline() -> Language:
 def read(text: str) -> Metadata:
     # whitespace inside table headings ("本年增/ 减") would hide them from the phrase matcher
     doc = pipeline()(re.sub(r"[ \t\u3000\xa0]+", lambda m: "" if "\t" not in m.group() else "\t", text))
-    return Metadata(doc._.agency, doc._.year, doc._.layout)
+    return Metadata(doc._.agency, doc._.year, doc._.layout, doc._.figures or ())

@@ -10,6 +10,8 @@ can replace it.
 from __future__ import annotations
 
 import math
+import re
+from collections import defaultdict
 from functools import lru_cache
 from typing import Protocol
 
@@ -30,19 +32,18 @@ def gray(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def is_sideways(image: np.ndarray) -> bool:
-    """True when text lines run vertically (page turned by 90 or 270 degrees)."""
-    g = gray(image)
-    scale = 600 / max(g.shape)
-    small = cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    ink = (small < 160).astype(np.float32)
-    if ink.sum() < 50:
-        return False
-    # horizontal text makes row sums alternate sharply between lines and gaps
-    rows = ink.sum(axis=1)
-    cols = ink.sum(axis=0)
-    return float(np.std(np.diff(cols))) > 1.3 * float(np.std(np.diff(rows)))
-
+def text_direction(quads: list) -> tuple[list, list]:
+    """The detector's long boxes, lying and standing, longest first; near-square ones
+    (single digits) say nothing about which way the text runs."""
+    lying, standing = [], []
+    for q in quads:
+        x0, y0, x1, y1 = _bbox(q)
+        w, h = x1 - x0, y1 - y0
+        if w > 2.5 * h:
+            lying.append((w, (x0, y0, x1, y1)))
+        elif h > 2.5 * w:
+            standing.append((h, (x0, y0, x1, y1)))
+    return [b for _, b in sorted(lying, reverse=True)], [b for _, b in sorted(standing, reverse=True)]
 
 def skew_angle(image: np.ndarray) -> float:
     """Skew in degrees from the long near-horizontal strokes: ruling lines, else text lines."""
@@ -91,6 +92,9 @@ def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255 if image.ndim == 2 else (255,) * 3)
 
 
+_PROBE = 6  # boxes of each direction read to decide a page's orientation
+
+
 class RapidOcr:
     """PP-OCR detection + recognition through rapidocr, one page at a time."""
 
@@ -110,24 +114,76 @@ class RapidOcr:
             "Global.log_level": "error",
             "Global.use_cls": False,
             "Rec.rec_batch_num": batch,
+            # The default 320 px minimum width pads a two-digit number to eight times its
+            # size; letting each batch take its widest crop reads the same 4x faster.
+            "Rec.rec_img_shape": [3, 48, 48],
             "EngineConfig.onnxruntime.use_cuda": device == "cuda",
         }
         if threads:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
-        self.device = device
+        self.device, self.batch = device, batch
         self.engine = RapidOCR(params=params)
 
-    def recognize(self, image: np.ndarray) -> tuple[list[tuple[float, float, float, float]], list[str], list[float]]:
-        """Detect text, cut every detected box at the table's vertical rules, recognise the pieces.
+    def detect(self, image: np.ndarray) -> list:
+        det = self.engine(_bgr(image), use_rec=False, use_cls=False)
+        quads = getattr(det, "boxes", None)
+        return [] if quads is None else list(quads)
+
+    def is_sideways(self, image: np.ndarray, quads: list) -> bool:
+        """True when the text runs vertically (page turned by 90 or 270 degrees).
+
+        Decided from the detector's boxes, not from ink profiles, which a table's
+        ruling lines dominate.  Standing boxes are either sideways text lines or
+        upright stacked headers (结/果/维/持 in a narrow column): the longest lying
+        ones are read as they are, the longest standing ones turned, and the clearly
+        better reading wins.  When both read well, the longer lines say which way
+        the text runs, with upright as the prior: only lines far longer than the
+        lying ones (length squared, four times) turn the page.
+        """
+        lying, standing = text_direction(quads)
+        if not standing:
+            return False
+        color = _bgr(image)
+        probe = [color[int(y0):int(y1), int(x0):int(x1)] for x0, y0, x1, y1 in lying[:_PROBE]]
+        probe += [cv2.rotate(color[int(y0):int(y1), int(x0):int(x1)], turn) for x0, y0, x1, y1 in standing[:_PROBE]
+                  for turn in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)]
+        scores = [score for _, score, _ in self.recognize_crops(probe)]
+        n = len(lying[:_PROBE])
+        flat = float(np.mean(scores[:n])) if n else 0.0
+        turned = float(np.mean([max(scores[i], scores[i + 1]) for i in range(n, len(scores), 2)]))
+        if abs(turned - flat) > 0.1:
+            return turned > flat
+        return sum((b[3] - b[1]) ** 2 for b in standing) > 4 * sum((b[2] - b[0]) ** 2 for b in lying)
+
+    def recognize_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float, tuple[tuple[str, float], ...]]]:
+        """Text, score and, for numbers, the n-best digit readings of each crop.
+
+        rapidocr's own recogniser keeps only the best path; the CTC output it decodes
+        also says what else a digit could be (a faint ``7`` that might be a ``1``),
+        which the arithmetic reconciliation needs.  Batching as rapidocr does: by width.
+        """
+        rec = self.engine._load_rec_model()  # the loaded PP-OCR recogniser: its session and charset
+        digits = [rec.postprocess_op.dict[d] for d in "0123456789"]
+        order = np.argsort([c.shape[1] / c.shape[0] for c in crops])
+        out: list = [None] * len(crops)
+        for start in range(0, len(order), self.batch):
+            idx = order[start:start + self.batch]
+            ratio = max(1.0, *(crops[i].shape[1] / crops[i].shape[0] for i in idx))
+            preds = rec.session(np.stack([rec.resize_norm_img(crops[i], ratio) for i in idx]).astype(np.float32))
+            for k, i in enumerate(idx):
+                text, score = _greedy(preds[k], rec.postprocess_op.character)
+                out[i] = (text, score, digit_readings(preds[k], digits) if text.isascii() and text.isdigit() else ())
+        return out
+
+    def recognize(self, image: np.ndarray, quads: list) -> tuple[list[tuple[float, float, float, float]], list[tuple]]:
+        """Cut every detected box at the table's vertical rules, recognise the pieces.
 
         The detector often joins the numbers of neighbouring narrow columns into one
         box (``13`` and ``73`` read as ``1373``); the rules between them say where to cut.
         """
-        color = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        det = self.engine(color, use_rec=False, use_cls=False)
-        quads = getattr(det, "boxes", None)
-        if quads is None or not len(quads):
-            return [], [], []
+        if not quads:
+            return [], []
+        color = _bgr(image)
         rules = vertical_rules(image)
         h, w = color.shape[:2]
         rects = [r for q in quads for r in split_at_rules(_bbox(q), rules)]
@@ -137,23 +193,148 @@ class RapidOcr:
             if x1 - x0 >= 4 and y1 - y0 >= 4:
                 crops.append(color[y0:y1, x0:x1])
                 kept.append((float(x0), float(y0), float(x1), float(y1)))
-        if not crops:
-            return [], [], []
-        rec = self.engine.recognize_txt(crops)
-        return kept, list(rec.txts), [float(x) for x in rec.scores]
+        return kept, self.recognize_crops(crops) if crops else []
 
     def read(self, image: np.ndarray, page: int) -> list[Box]:
-        if is_sideways(image):
-            image = rotate(image, 90)
-        angle = skew_angle(image)
+        angle = skew_angle(image)  # a sideways page's rules are still near horizontal or vertical
         if 0.2 < abs(angle) < 15:
             image = rotate(image, angle)
-        rects, texts, scores = self.recognize(image)
-        if scores and np.mean(scores) < 0.75:  # upside down reads as low-confidence garbage: try it turned
-            turned = self.recognize(rotate(image, 180))
-            if turned[2] and np.mean(turned[2]) > np.mean(scores):
-                rects, texts, scores = turned
-        return [Box(t, r, page, s) for r, t, s in zip(rects, texts, scores) if t.strip()]
+        quads = self.detect(image)
+        if self.is_sideways(image, quads):
+            image = rotate(image, 90)
+            quads = self.detect(image)
+        rects, lines = self.recognize(image, quads)
+        if lines and _mean_score(lines) < 0.82:  # a page read the wrong way round is low-confidence garbage
+            for turn in (180, 90, 270):
+                turned = rotate(image, turn)
+                again = self.recognize(turned, self.detect(turned))
+                if again[1] and _mean_score(again[1]) > _mean_score(lines):
+                    rects, lines = again
+        # a dash alone in a box is a zero mark the recogniser took for the character 一
+        lines = [("—", s, ()) if t.strip() == "一" else (t, s, alt) for t, s, alt in lines]
+        boxes = [b for r, (t, s, alt) in zip(rects, lines) if t.strip() for b in split_numbers(Box(t, r, page, s, alt))]
+        return read_slashes(image, boxes)
+
+
+def _mean_score(lines: list[tuple]) -> float:
+    return float(np.mean([score for _, score, _ in lines]))
+
+
+def _greedy(probs: np.ndarray, charset: list[str]) -> tuple[str, float]:
+    """Best-path CTC decoding, as rapidocr does it: repeats collapsed, blanks (index 0) dropped,
+    the score the mean probability of the characters kept."""
+    best = probs.argmax(axis=1)
+    keep = np.ones(len(best), dtype=bool)
+    keep[1:] = best[1:] != best[:-1]
+    keep &= best != 0
+    if not keep.any():
+        return "", 0.0
+    return "".join(charset[i] for i in best[keep]), float(probs.max(axis=1)[keep].mean())
+
+
+def digit_readings(probs: np.ndarray, digits: list[int], beam: int = 8, keep: int = 4) -> tuple[tuple[str, float], ...]:
+    """The most probable digit strings of one CTC output (frames x classes), each string's
+    probability summed over all its paths (prefix beam search), normalised over those kept."""
+    beams: dict[str, list[float]] = {"": [1.0, 0.0]}  # prefix -> [ends in blank, ends in a digit]
+    for frame in probs:
+        blank = float(frame[0])
+        likely = [(str(d), float(frame[c])) for d, c in enumerate(digits) if frame[c] > 1e-4]
+        nxt: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for prefix, (pb, pd) in beams.items():
+            nxt[prefix][0] += (pb + pd) * blank
+            for ch, p in likely:
+                if prefix.endswith(ch):
+                    nxt[prefix][1] += pd * p  # the same digit held over frames
+                    nxt[prefix + ch][1] += pb * p  # a doubled digit, split by a blank
+                else:
+                    nxt[prefix + ch][1] += (pb + pd) * p
+        beams = dict(sorted(nxt.items(), key=lambda kv: -sum(kv[1]))[:beam])
+    best = [(text, sum(p)) for text, p in beams.items() if text][:keep]
+    total = sum(p for _, p in best) or 1.0
+    return tuple((text, round(p / total, 6)) for text, p in best)
+
+
+_STROKES = frozenset("1lI|丨/")
+# stroke slopes (x per row, y down): an upright 1, a typical CJK-font slash, and their spread
+_UPRIGHT, _SLASH, _SPREAD = 0.03, -0.3, 0.08
+
+
+def stroke_slope(crop: np.ndarray) -> float | None:
+    """How far the ink of a one-stroke glyph moves right per row down: about 0 for a ``1``'s
+    upright stem, about -0.2 to -0.4 for a ``/``.  Middle rows of the tallest ink blob only
+    (a ``1``'s flag and foot, specks and ruling lines say nothing)."""
+    _, ink = cv2.threshold(gray(crop), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink)
+    # the glyph: the tallest blob that is no ruling line running across the crop
+    glyphs = [k for k in range(1, n) if stats[k, cv2.CC_STAT_WIDTH] < 0.8 * crop.shape[1]
+              and stats[k, cv2.CC_STAT_HEIGHT] < 0.95 * crop.shape[0] + 4]
+    if not glyphs:
+        return None
+    k = max(glyphs, key=lambda k: stats[k, cv2.CC_STAT_HEIGHT])
+    x, y, w, h = stats[k, :4]
+    if h < 0.4 * crop.shape[0]:
+        return None
+    blob = labels[y:y + h, x:x + w] == k
+    rows = [(r, float(np.nonzero(blob[r])[0].mean())) for r in range(int(h * 0.2), int(h * 0.8)) if blob[r].any()]
+    if len(rows) < 4:
+        return None
+    r, c = np.asarray(rows).T
+    return float(np.polyfit(r, c, 1)[0])
+
+
+def read_slashes(image: np.ndarray, boxes: list[Box]) -> list[Box]:
+    """Zeros printed as ``/``, which the recogniser reads as ``1`` on poor scans.
+
+    Every one-stroke glyph is weighed between a slash and an upright ``1`` by the slope of
+    its stroke, and carries both readings with those odds for the arithmetic to check.  A
+    page prints its zeros one way: when most of its strokes lean, slashes are as likely as
+    ones a priori and the page's own slope is the slash's; otherwise a slash is the
+    exception (prior 1 in 10) with a typical font's slope.
+    """
+    slopes = {}
+    for i, b in enumerate(boxes):
+        if b.text.strip() in _STROKES:
+            x0, y0, x1, y1 = (int(v) for v in b.bbox)
+            slope = stroke_slope(image[y0:y1, x0:x1])
+            if slope is not None and abs(slope) < 1.0:
+                slopes[i] = slope
+    leaning = [v for v in slopes.values() if v < (_SLASH + _UPRIGHT) / 2]
+    page_of_slashes = len(leaning) >= 4 and len(leaning) >= len(slopes) / 2
+    slash, prior = (float(np.median(leaning)), 0.5) if page_of_slashes else (_SLASH, 0.1)
+    out = list(boxes)
+    for i, v in slopes.items():
+        like_slash = prior * math.exp(-((v - slash) ** 2) / (2 * _SPREAD ** 2))
+        like_one = (1 - prior) * math.exp(-((v - _UPRIGHT) ** 2) / (2 * _SPREAD ** 2))
+        p = like_slash / (like_slash + like_one) if like_slash + like_one > 0 else prior
+        if p < 1e-4:
+            continue  # an upright 1: its own readings stand
+        text = "/" if p > 0.5 else "1"
+        readings = tuple(sorted((("/", round(p, 6)), ("1", round(1 - p, 6))), key=lambda kv: -kv[1]))
+        out[i] = Box(text, boxes[i].bbox, boxes[i].page, boxes[i].score, readings)
+    return out
+
+
+_NUMBERS = re.compile(r"^\d+(?:\s+\d+)+$")
+
+
+def split_numbers(box: Box) -> list[Box]:
+    """A box the recogniser read as several spaced numbers (``37 42 57``, neighbouring
+    cells the detector joined across a faint rule) becomes one box per number, each
+    given its share of the width by character count (no n-best of its own: the split is a guess)."""
+    text = box.text.strip()
+    if not _NUMBERS.match(text):
+        return [box]
+    x0, y0, x1, y1 = box.bbox
+    per = (x1 - x0) / len(text)
+    out = []
+    for m in re.finditer(r"\d+", text):
+        out.append(Box(m.group(), (x0 + m.start() * per, y0, x0 + m.end() * per, y1), box.page, box.score,
+                       ((m.group(), 1.0),)))
+    return out
+
+
+def _bgr(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
 
 
 def vertical_rules(image: np.ndarray) -> np.ndarray:

@@ -24,6 +24,8 @@ def to_dict(report: Report) -> dict:
             cell["page"] = r.page
         if r.bbox is not None:
             cell["bbox"] = [round(x, 1) for x in r.bbox]
+        if r.status != "read" and len(r.candidates) > 1:  # what a reviewer may pick from
+            cell["candidates"] = [[v, round(p, 4)] for v, p in r.candidates[:4]]
         cells.append(cell)
     s = report.source
     return {

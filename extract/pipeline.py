@@ -6,14 +6,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import ingest, metadata, reconcile
-from .records import Cell, Check, Document, ExtractError, Reading, Report
-from .structure import Parse, StructureModel
+from .normalize import parse_number
+from .records import Cell, Check, Document, ExtractError, Figure, Reading, Report
+from .structure import Parse, StructureModel, StructureModels
 
 MODEL_PATH = Path(os.environ.get("EXTRACT_MODEL", Path(__file__).resolve().parent.parent / "models" / "structure.joblib"))
 
 
 @lru_cache(maxsize=4)
-def load_model(path: Path = MODEL_PATH) -> StructureModel:
+def load_model(path: Path = MODEL_PATH) -> StructureModels:
     import joblib
 
     if not path.exists():
@@ -21,22 +22,30 @@ def load_model(path: Path = MODEL_PATH) -> StructureModel:
     return joblib.load(path)
 
 
-def extract(path: str | Path, model: StructureModel | None = None, device: str = "cpu") -> Report:
+def extract(path: str | Path, model: StructureModels | StructureModel | None = None, device: str = "cpu") -> Report:
     """Read one report file into its canonical tables (``device``: where OCR runs, cpu or cuda)."""
     return extract_document(ingest.read(path, device=device), model)
 
 
-def extract_document(doc: Document, model: StructureModel | None = None) -> Report:
-    model = model or load_model()
+def extract_document(doc: Document, model: StructureModels | StructureModel | None = None) -> Report:
+    model = (model or load_model()).for_cells(doc.cells)
     meta = metadata.read(doc.text)
     parse = model.predict(doc.cells, meta.layout)
     _require_tables(parse, doc)
-    readings, checks = read_tables(parse, doc.cells, model)
+    readings, checks = read_tables(parse, doc.cells, model, meta.figures)
     return Report(doc.source, meta, parse.variant.layout, readings, checks)
 
 
-def read_tables(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple[list[Reading], list[Check]]:
+def read_tables(parse: Parse, cells: list[Cell], model: StructureModels | StructureModel,
+                figures: tuple[Figure, ...] = ()) -> tuple[list[Reading], list[Check]]:
     """Decided cells as readings (under the model's review thresholds: needs_review), then reconciled."""
+    model = model.for_cells(cells)
+    readings, missing = readings_of(parse, cells, model)
+    return reconcile.reconcile(readings, missing, parse.variant, model.strong, figures, exact=not model.geometric)
+
+
+def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple[list[Reading], set[str]]:
+    """The structure stage's decisions as readings, and the keys no cell was found for."""
     checked = {k for ident in reconcile.identities(parse.variant) for k in ident.keys}
     readings = []
     for a in parse.assignments:
@@ -45,11 +54,14 @@ def read_tables(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple
         threshold = model.threshold if a.key in checked else model.threshold_unchecked
         # A row placed without its label, or an unchecked cell of an ambiguous line, goes to a person.
         doubtful = a.doubt == "unlabelled" or (a.doubt == "ambiguous_line" and a.key not in checked)
-        status = "read" if a.confidence >= threshold and not doubtful else "needs_review"
-        readings.append(Reading(a.key, a.value, cell.text if cell else "", round(a.confidence, 4), status,
-                                cell.page if cell else None, cell.bbox if cell else None))
-    missing = {a.key for a in parse.assignments if a.cell is None}
-    return reconcile.reconcile(readings, missing, parse.variant, model.strong)
+        # an OCR'd cell is as sure as its placement times the recogniser's own belief in its reading
+        ocr = cell.candidates if cell is not None else ()
+        options = reconcile.candidates(cell.text, ocr) if ocr else ()
+        confidence = a.confidence * (sum(p for t, p in ocr if parse_number(t) == a.value) if ocr else 1.0)
+        status = "read" if confidence >= threshold and not doubtful else "needs_review"
+        readings.append(Reading(a.key, a.value, cell.text if cell else "", round(confidence, 4), status,
+                                cell.page if cell else None, cell.bbox if cell else None, options, a.confidence))
+    return readings, {a.key for a in parse.assignments if a.cell is None and not a.blank}
 
 
 def _require_tables(parse: Parse, doc: Document) -> None:

@@ -25,6 +25,7 @@ class Cell:
     col: int
     page: int | None = None
     bbox: BBox | None = None
+    candidates: tuple[tuple[str, float], ...] = ()  # OCR's n-best readings (text, probability)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class Reading:
     status: str  # read | corrected | needs_review
     page: int | None = None
     bbox: BBox | None = None
+    candidates: tuple[tuple[Number, float], ...] = ()  # other readings of an OCR'd cell, with probabilities
+    placement: float | None = None  # how sure the structure stage is of the cell's place (None: as confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +69,20 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True)
+class Figure:
+    """A figure the report's prose states: ``value`` should be the sum of the cells ``keys``."""
+
+    name: str
+    keys: tuple[str, ...]
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
 class Metadata:
     agency: str | None
     year: int | None
     layout: str | None
+    figures: tuple[Figure, ...] = ()
 
 
 @dataclass(slots=True)

@@ -1,6 +1,7 @@
 """The acceptance on the real corpus: the five seed reports, scored exactly as the product is judged."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -22,3 +23,7 @@ def test_seed_reports_are_exact(tmp_path, seeds):
     assert figures["silent_errors"] == "0", score.stdout
     assert figures["meta"] == "5/5", score.stdout
     assert figures["review_load"] == "0.0000", score.stdout
+    # the figures the prose states agree with the tables, each as a check of its own
+    narrative = [c for f in out.glob("*.json") for c in json.loads(f.read_text(encoding="utf-8"))["checks"]
+                 if c["rule"].startswith("narrative.")]
+    assert len(narrative) >= 5 and all(c["holds"] and c["verdict"] == "ok" for c in narrative), narrative

@@ -26,6 +26,15 @@ def test_unknown_fields_are_none():
 
 def test_pipeline_components_are_named_and_replaceable():
     nlp = pipeline()
-    assert nlp.pipe_names == ["report_title", "report_year", "report_agency", "report_layout"]
+    assert nlp.pipe_names == ["report_title", "report_year", "report_agency", "report_layout", "report_figures"]
     doc = nlp("洪泽区人民政府2023年政府信息公开工作年度报告")
     assert [(e.text, e.label_) for e in doc.ents] == [("洪泽区人民政府", "ORG")]
+
+
+def test_figures_the_prose_states_over_wrapped_lines_and_not_in_tables():
+    m = read("一、总体情况\n2023 年全区受理政府信息公开申请 21\n件，其中自然人申请 15 件。上年结转申请3件；"
+             "政府信息公开的行政复议1件。\n（一）予以公开\t2\t件\n")
+    assert {(f.name, f.value) for f in m.figures} == {("new_received", 21), ("new_received_natural_person", 15), ("review", 1)}
+    assert read("行政复议和行政诉讼 0 件。").figures[0].keys == (
+        "review_litigation.review.total", "review_litigation.litigation_direct.total",
+        "review_litigation.litigation_after_review.total")

@@ -2,6 +2,7 @@
 
     python -m training.evaluate                       # 1000 held-out reports, the shipped model
     python -m training.evaluate --count 200 --show 5  # fewer, and print a few errors
+    python -m training.evaluate --scanned             # the same reports as a scan gives them
 
 Accuracy counts every canonical cell; a silent error is a wrong value whose
 confidence is above the model's review thresholds (so it would not be flagged).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +19,8 @@ from pathlib import Path
 import joblib
 
 from extract.pipeline import read_tables
-from extract.structure import StructureModel
-from training.generate import PERTURBATIONS, sample
+from extract.structure import StructureModel, StructureModels
+from training.generate import PERTURBATIONS, as_scanned, sample
 from training.train import MODEL_DIR
 
 EVAL_SEED = 1_000_000  # never used by training (0..) or calibration (500_000..)
@@ -50,11 +52,12 @@ class Score:
         }
 
 
-def evaluate(model: StructureModel, count: int = 1000, start: int = EVAL_SEED) -> Score:
+def evaluate(model: StructureModels | StructureModel, count: int = 1000, start: int = EVAL_SEED, scanned: bool = False) -> Score:
+    """``scanned``: score the reports as OCR would see them (boxes, no blank cells)."""
     score = Score()
     buckets: dict[float, list[int]] = {}
     for seed in range(start, start + count):
-        s = sample(seed)
+        s = as_scanned(sample(seed), random.Random(seed)) if scanned else sample(seed)
         parse = model.predict(s.cells)
         score.reports += 1
         score.by_perturbation.update(s.perturbations)
@@ -93,9 +96,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--start", type=int, default=EVAL_SEED)
     ap.add_argument("--show", type=int, default=0, help="print this many wrong cells")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--scanned", action="store_true", help="the reports as OCR sees them: boxes, blank cells gone")
     args = ap.parse_args(argv)
     model = joblib.load(args.model)
-    score = evaluate(model, args.count, args.start)
+    score = evaluate(model, args.count, args.start, args.scanned)
     figures = score.as_dict()
     print(json.dumps(figures, indent=1, ensure_ascii=False))
     for e in score.errors[: args.show]:

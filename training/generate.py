@@ -12,6 +12,7 @@ import argparse
 import random
 from dataclasses import dataclass, field
 
+from extract.normalize import Kind, kind_of, normalize
 from extract.records import Cell, Number
 from extract.schema import (
     APPLICANT_LABELS,
@@ -352,6 +353,54 @@ def sample(seed: int, rate: float = 1.0) -> Sample:
     agency = rng.choice(_PLACES) + rng.choice(_BODIES)
     year = rng.randint(2019 if layout == "2019" else 2021, 2025)
     return Sample(cells, keys, labels, values, variant, agency, year, used, rows)
+
+
+def as_scanned(s: Sample, rng: random.Random) -> Sample:
+    """The sample as OCR would see its printed page: every cell gets a box under its
+    own column and a (certain) reading, and blank cells vanish (a scan prints no box
+    for them), so that the cells after a blank shift left in the order but not on the page."""
+    column = {k: (j, len(row.keys)) for row in s.variant.rows for j, k in enumerate(row.keys)}
+    label_end, width = rng.uniform(250, 600), rng.uniform(600, 1100)
+    cells, keys, labels = [], [], []
+    outcomes = 0  # 表四's outcome headings seen: the m-th heads column m of its 15
+    for r, line in enumerate(_lines(s)):
+        col = 0
+        for cell, key, label in line:
+            if kind_of(cell.text) == Kind.BLANK:
+                continue
+            if key in column:
+                j, n = column[key]
+                pitch = width / n
+                x = label_end + (j + 0.5 + rng.uniform(-0.15, 0.15)) * pitch
+                half = min(pitch * 0.4, 6 + 8 * len(cell.text))
+            elif normalize(cell.text) in OUTCOME_LABELS[:-1] or (outcomes and normalize(cell.text) == "总计"):
+                # a 表四 outcome heading (总计 heads 表三's last column too, before 表四 begins)
+                pitch = width / (3 * len(OUTCOME_LABELS))
+                x, half = label_end + (min(outcomes, 14) + 0.5) * pitch, min(pitch * 0.45, 6 + 10 * len(cell.text))
+                outcomes += 1
+            elif (j := _heading(cell.text)) is not None:  # a 表三 column heading, above its column
+                pitch = width / len(APPLICANT_LABELS)
+                x, half = label_end + (j + 0.5 + rng.uniform(-0.1, 0.1)) * pitch, min(pitch * 0.45, 6 + 10 * len(cell.text))
+            else:  # labels, other headers, junk: the label columns
+                x, half = rng.uniform(40, label_end - 40), rng.uniform(20, 120)
+            y = 40.0 * r
+            cells.append(Cell(cell.text, r, col, 1, (x - half, y, x + half, y + 28), ((cell.text, 1.0),)))
+            keys.append(key)
+            labels.append(label)
+            col += 1
+    return Sample(cells, keys, labels, s.values, s.variant, s.agency, s.year, s.perturbations | {"scanned"}, s.rows)
+
+
+def _heading(text: str) -> int | None:
+    t = normalize(text)
+    return next((j for j, label in enumerate(APPLICANT_LABELS) if len(t) >= 2 and label.startswith(t)), None)
+
+
+def _lines(s: Sample) -> list[list[tuple[Cell, str | None, str]]]:
+    out: dict[int, list] = {}
+    for cell, key, label in zip(s.cells, s.keys, s.labels):
+        out.setdefault(cell.row, []).append((cell, key, label))
+    return [out[r] for r in sorted(out)]
 
 
 def to_text(s: Sample, rng: random.Random | None = None, shape: str = "tabs") -> str:

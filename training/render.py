@@ -38,10 +38,11 @@ Grid = list[list[GridCell]]
 LEVELS = ("clean", "mild", "medium", "heavy")
 
 
-def national_tables(values: dict[str, Number], variant: Variant) -> list[Grid]:
-    """表二, 表三 and 表四 as the national layouts print them, merged cells included."""
+def national_tables(values: dict[str, Number], variant: Variant, zero: str = "0") -> list[Grid]:
+    """表二, 表三 and 表四 as the national layouts print them, merged cells included;
+    ``zero``: how the report prints zero (``0``, a blank cell, ``—``)."""
     c = lambda t, rs=1, cs=1, key=None: (str(t), rs, cs, key)  # noqa: E731
-    v = lambda key, cs=1: c(str(values[key]), 1, cs, key)  # noqa: E731
+    v = lambda key, cs=1: c(zero if values[key] == 0 else str(values[key]), 1, cs, key)  # noqa: E731
     t2: Grid = []
     sections = PROACTIVE_SECTIONS[variant.layout]
     header = None
@@ -159,6 +160,7 @@ def render_report(values: dict[str, Number], variant: Variant, agency: str, year
         "bold_font": rng.random() < 0.25,
         "narrow": rng.random() < 0.3,
         "font_pt": rng.choice([9.5, 10.5, 12]),
+        "zero": rng.choice(["0", "0", "0", "", "—", "/"]),
     }
     style["partly_ruled"] = not style["ruled"]
     W, H = int(8.27 * dpi), int(11.69 * dpi)
@@ -185,7 +187,7 @@ def render_report(values: dict[str, Number], variant: Variant, agency: str, year
         y += int(px * 1.7)
     titles = ("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况")
     weights = ([3, 2, 2, 2], [0.7 if style["vertical_band"] else 1.6, 1.5, 3.0, *[1] * 7], [1] * 15)
-    for title, grid, weight in zip(titles, national_tables(values, variant), weights):
+    for title, grid, weight in zip(titles, national_tables(values, variant, style["zero"]), weights):
         if y + 4 * px > H - margin:
             draw, y = new_page(), margin
         draw.text((margin, y + px // 2), title, font=f, fill=0)

@@ -20,8 +20,8 @@ import joblib
 from extract.normalize import Kind, kind_of
 from extract.pipeline import read_tables
 from extract.reconcile import identities
-from extract.structure import StructureModel
-from training.generate import prose_lines, sample
+from extract.structure import StructureModel, StructureModels
+from training.generate import as_scanned, prose_lines, sample
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 CALIBRATION_SEED = 500_000  # calibration seeds start here; evaluation seeds start at 1_000_000
@@ -82,16 +82,23 @@ def _safe(silent_at: dict, kind: int, margin: int) -> float:
     return THRESHOLDS[min(i + margin, len(THRESHOLDS) - 1)]
 
 
+def _samples(seeds: range, scanned: bool) -> list:
+    """Generated reports, as text gives them or as OCR would (boxes, no blank cells)."""
+    if scanned:
+        return [as_scanned(sample(seed), random.Random(seed)) for seed in seeds]
+    return [sample(seed) for seed in seeds]
+
+
 def train(n_train: int = 400, n_calibrate: int = 300, extra: list | None = None,
-          threshold_margin: int = 1, log=print) -> tuple[StructureModel, dict]:
+          threshold_margin: int = 1, scanned: bool = False, log=print) -> tuple[StructureModel, dict]:
     t0 = time.time()
-    samples = [sample(seed) for seed in range(n_train)] + list(extra or [])
-    model = StructureModel()
+    samples = _samples(range(n_train), scanned) + list(extra or [])
+    model = StructureModel(geometric=scanned, calibration="isotonic" if scanned else "sigmoid")
     model.fit_labels(*label_data(samples, seed=n_train))
     log(f"label model: {len(model.labels.classes_)} classes ({time.time() - t0:.0f}s)")
     model.fit_values([s.cells for s in samples], [s.keys for s in samples], [s.variant for s in samples])
     log(f"value model fitted ({time.time() - t0:.0f}s)")
-    calibration = [sample(seed) for seed in range(CALIBRATION_SEED, CALIBRATION_SEED + n_calibrate)]
+    calibration = _samples(range(CALIBRATION_SEED, CALIBRATION_SEED + n_calibrate), scanned)
     # The temperature that makes the value distributions most likely on reports the model did not see.
     nll = {}
     for t in TEMPERATURES:
@@ -130,7 +137,14 @@ def train(n_train: int = 400, n_calibrate: int = 300, extra: list | None = None,
     return model, stats
 
 
-def save(model: StructureModel, stats: dict, out: Path) -> None:
+def train_both(n_train: int = 400, n_calibrate: int = 300, log=print) -> tuple[StructureModels, dict]:
+    """The text model and the scan model, from the same generated reports."""
+    text, text_stats = train(n_train, n_calibrate, log=log)
+    scanned, scanned_stats = train(n_train, n_calibrate, scanned=True, log=log)
+    return StructureModels(text, scanned), {"text": text_stats, "scanned": scanned_stats}
+
+
+def save(model: StructureModels, stats: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, out, compress=3)
     out.with_suffix(".train.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
@@ -142,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--calibrate", type=int, default=300, help="generated reports to calibrate confidence on")
     ap.add_argument("--out", type=Path, default=MODEL_DIR / "structure.joblib")
     args = ap.parse_args(argv)
-    model, stats = train(args.train, args.calibrate)
+    model, stats = train_both(args.train, args.calibrate)
     save(model, stats, args.out)
     print(f"saved {args.out}")
 

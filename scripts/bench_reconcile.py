@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Benchmark: arithmetic reconciliation of one report (median of runs).
+
+    python scripts/bench_reconcile.py [--reports 40] [--runs 5]
+
+Held-out generated reports as a scan gives them, each with two of its 表三
+cells misread as look-alike digits (the OCR nearly sure of the wrong reading),
+so that every report runs the search; times ``reconcile.reconcile`` alone.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from extract import reconcile  # noqa: E402
+from extract.pipeline import load_model, readings_of  # noqa: E402
+from training.generate import as_scanned, sample  # noqa: E402
+
+
+def misread(s, rng: random.Random, count: int = 2) -> list:
+    cells = list(s.cells)
+    keys = [i for i, k in enumerate(s.keys) if k and k.startswith("requests.") and cells[i].text.isascii()
+            and cells[i].text.isdigit()]
+    for i in rng.sample(keys, min(count, len(keys))):
+        text = cells[i].text
+        wrong = text[:-1] + reconcile.CONFUSABLE[text[-1]][0]
+        cells[i] = replace(cells[i], text=wrong, candidates=((wrong, 0.97), (text, 0.03)))
+    return cells
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reports", type=int, default=40)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    model = load_model().scanned
+    cases = []
+    for seed in range(4_000_000, 4_000_000 + args.reports):
+        s = as_scanned(sample(seed), random.Random(seed))
+        cells = misread(s, random.Random(seed))
+        parse = model.predict(cells)
+        readings, missing = readings_of(parse, cells, model)
+        cases.append((readings, missing, parse.variant))
+    per_report, corrected = [], 0
+    for _ in range(args.runs):
+        t = time.perf_counter()
+        for readings, missing, variant in cases:
+            out, _ = reconcile.reconcile(readings, missing, variant, model.strong, exact=False)
+            corrected += sum(r.status == "corrected" for r in out)
+        per_report.append((time.perf_counter() - t) / len(cases))
+    print(f"reports: {len(cases)}  runs: {args.runs}  cells corrected per run: {corrected // args.runs}")
+    print(f"median ms per report: {1000 * statistics.median(per_report):.2f}  (max {1000 * max(per_report):.2f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Arithmetic reconciliation: certain misreadings corrected, uncertain ones sent to a person, the report's own errors kept."""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from extract.pipeline import load_model, read_tables
+from extract.reconcile import CONFUSABLE, Identity, candidates, solve
+from extract.records import Figure
+from training.generate import as_scanned, sample
+
+
+def _scanned(seed: int):
+    return as_scanned(sample(seed), random.Random(seed))
+
+
+def _misread(s, key: str, p_wrong: float):
+    """The scan with the cell of ``key`` read as a look-alike of its value, the OCR nearly sure of it."""
+    want = s.values[key]
+    text = str(want)
+    wrong = text[:-1] + CONFUSABLE[text[-1]][0]
+    i = s.keys.index(key)
+    cells = list(s.cells)
+    cells[i] = replace(cells[i], text=wrong, candidates=((wrong, p_wrong), (text, 1 - p_wrong)))
+    return cells, int(wrong), want
+
+
+def _first_clean_seed(key: str) -> tuple:
+    """A held-out scanned report whose cell ``key`` is non-zero and which the model reads exactly."""
+    model = load_model()
+    for seed in range(3_000_000, 3_000_200):
+        s = _scanned(seed)
+        if not s.values.get(key) or key not in s.keys:
+            continue
+        readings, _ = read_tables(model.predict(s.cells), s.cells, model)
+        if all(r.value == s.values[r.key] and r.status == "read" for r in readings if r.key.startswith("requests")):
+            return s, model
+    raise AssertionError("no clean held-out report found")
+
+
+def test_a_misread_digit_two_identities_pin_down_is_corrected():
+    key = "requests.granted.natural_person"
+    s, model = _first_clean_seed(key)
+    cells, wrong, want = _misread(s, key, 0.97)
+    readings, checks = read_tables(model.predict(cells), cells, model)
+    r = next(r for r in readings if r.key == key)
+    assert (r.value, r.status) == (want, "corrected"), (wrong, want, r)
+    assert all(x.value == s.values[x.key] for x in readings if x.status != "needs_review")
+    assert any(c.verdict == "corrected" for c in checks) and not any(c.verdict == "source_inconsistent" for c in checks)
+
+
+def test_a_misread_only_one_identity_sees_goes_to_a_person():
+    # 表四: each group's outcomes sum to its total, and nothing else checks them
+    key = "review_litigation.review.upheld"
+    for seed in range(3_000_000, 3_000_400):
+        s = _scanned(seed)
+        if s.values.get(key) and key in s.keys:
+            break
+    model = load_model()
+    cells, wrong, want = _misread(s, key, 0.97)
+    readings, checks = read_tables(model.predict(cells), cells, model)
+    r = next(r for r in readings if r.key == key)
+    assert r.status == "needs_review"
+    assert all(x.value == s.values[x.key] for x in readings if x.status != "needs_review")
+
+
+def test_a_figure_the_prose_states_is_a_check_and_vouches_only_for_its_own_cells():
+    key = "review_litigation.review.upheld"
+    for seed in range(3_000_000, 3_000_400):
+        s = _scanned(seed)
+        if s.values.get(key) and key in s.keys and s.values["review_litigation.review.total"]:
+            break
+    model = load_model()
+    cells, wrong, want = _misread(s, key, 0.97)
+    # the prose states the group's total, which the misread does not change: it cannot vouch
+    figures = (Figure("review", ("review_litigation.review.total",), s.values["review_litigation.review.total"]),)
+    readings, checks = read_tables(model.predict(cells), cells, model, figures)
+    assert next(r for r in readings if r.key == key).status == "needs_review"
+    assert next(c for c in checks if c.rule == "narrative.review").holds
+
+
+def test_solver_finds_the_cheapest_consistent_readings():
+    idents = [Identity("row", ("a", "b"), ("t",)), Identity("col", ("a", "c"), ("u",))]
+    values = {"a": 17, "b": 3, "t": 14, "c": 1, "u": 12}
+    alternatives = {"a": candidates("17", (("17", 0.9), ("11", 0.1))), "t": candidates("14", (("14", 1.0),))}
+    fixes = solve(values, alternatives, idents)
+    assert fixes[0].changes == (("a", 11),)
+    assert len(fixes) == 1 or fixes[1].cost > fixes[0].cost
+
+
+def test_candidates_cover_look_alikes_and_dropped_or_doubled_digits():
+    got = dict(candidates("17", (("17", 0.999), ("11", 0.001))))
+    assert max(got, key=got.get) == 17
+    assert {11, 77, 1, 7, 117, 177} <= set(got)
+    assert candidates("—", ()) == ((0, 1.0),)
