@@ -95,8 +95,11 @@ def decode(data: bytes, path: Path) -> str:
 
 
 def is_blank(image) -> bool:
-    """A page with (almost) no ink: nothing to OCR."""
-    return float((image < 128).mean()) < 0.0005
+    """A page with (almost) no ink: nothing to OCR.  Ink is what is clearly darker than the
+    paper, not than mid-grey: a faded scan prints its text in light grey."""
+    import numpy as np
+
+    return float((image < float(np.median(image)) - 48).mean()) < 0.0005
 
 
 class _LazyOcr:

@@ -31,6 +31,8 @@ _TITLE_TAIL = re.compile(r"(政府信息公开|政务公开|信息公开)?(工�
 _YEAR = re.compile(r"(20[0-4]\d|19[89]\d)\s*年度?")
 _AGENCY_END = re.compile(r"(人民政府办公室|人民政府办公厅|人民政府|办公室|办公厅|委员会|管理委员会|局|厅|委|署|办|中心"
                          r"|院|馆|所|街道办事处|街道|镇|乡|分局|支队|大队|公司|集团)$")
+_OPENING = re.compile(r"(?:^|\n|[，,。])(?:\d{4}年度?[，,]?)?([^，,。；、\n\d]{2,30}?" + _AGENCY_END.pattern[:-1] + r")"
+                      r"(?:认真|坚持|严格|深入|全面|按照|根据|紧紧|始终|积极|进一步|以)")
 _NOISE = re.compile(r"^(关于|附件\d*[:：]?)|[《》\"“”]")
 
 
@@ -90,10 +92,11 @@ def make_year(nlp: Language, name: str):
 
 @Language.component("report_agency")
 def report_agency(doc: Doc) -> Doc:
-    """The agency: the title less its year and its 政府信息公开…年度报告 tail."""
-    title = doc._.title
-    if not title:
-        return doc
+    """The agency: the title less its year and its 政府信息公开…年度报告 tail; when no title
+    could be read (a scan's big bold title is the first thing to smudge), the subject of
+    the report's opening sentence (2020年，宁波市鄞州区经济和信息化局认真贯彻…)."""
+    title = doc._.title or ""
+    opening = _OPENING.search(doc.text[:_HEAD_CHARS * 2].replace(" ", ""))
     name = _TITLE_TAIL.sub("", _YEAR.sub("", title.replace(" ", "").replace("\u3000", "")))
     name = _NOISE.sub("", name).strip("：:，,、 ")
     name = re.sub(r"\d{4}年?度?$", "", name)
@@ -104,6 +107,8 @@ def report_agency(doc: Doc) -> Doc:
             span = doc.char_span(start, start + len(name), label="ORG", alignment_mode="expand")
             if span is not None:
                 doc.ents = [Span(doc, span.start, span.end, label="ORG")]
+    elif opening:
+        doc._.agency = opening.group(1)
     elif 2 <= len(name) <= 40:
         doc._.agency = name
     return doc

@@ -205,11 +205,10 @@ class RapidOcr:
             quads = self.detect(image)
         rects, lines = self.recognize(image, quads)
         if lines and _mean_score(lines) < 0.82:  # a page read the wrong way round is low-confidence garbage
-            for turn in (180, 90, 270):
-                turned = rotate(image, turn)
+            for turned in [rotate(image, turn) for turn in (180, 90, 270)]:
                 again = self.recognize(turned, self.detect(turned))
                 if again[1] and _mean_score(again[1]) > _mean_score(lines):
-                    rects, lines = again
+                    (rects, lines), image = again, turned  # the boxes are on the turned page
         # a dash alone in a box is a zero mark the recogniser took for the character 一
         lines = [("—", s, ()) if t.strip() == "一" else (t, s, alt) for t, s, alt in lines]
         boxes = [b for r, (t, s, alt) in zip(rects, lines) if t.strip() for b in split_numbers(Box(t, r, page, s, alt))]

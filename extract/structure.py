@@ -566,6 +566,15 @@ class StructureModel:
             if m is None:
                 m = per_run[r] = np.full((len(runs[r].cells), len(runs[r].keys)), -_CLIP)
             m[a, j] = lg
+        # A value is only as sure as the label that placed its row; when a run also holds rows whose
+        # label was not found, none of its cells is sure (the split between the rows is a guess).
+        # (an anchor on a group heading with no values of its own, （六）其他处理, labels none of the rows after it)
+        whole = [run.anchor is not None and bool(run.rows[0].keys) and sum(1 for row in run.rows if row.keys) == 1
+                 for run in runs]
+        # On a page the values beside a lost label may sit in the run before it, where they add up
+        # as well as in their own row: that run is as unsure.
+        before_lost = {r - 1 for r in range(1, len(runs)) if self.geometric and not whole[r]
+                       and runs[r - 1].rows[0].table == runs[r].rows[0].table}
         assignments = []
         for r, run in enumerate(runs):
             keys = run.keys
@@ -573,13 +582,10 @@ class StructureModel:
                 pair, empty = column_marginals(per_run[r])
             else:
                 pair, empty = np.zeros((0, len(keys))), np.ones(len(keys))
-            # A value is only as sure as the label that placed its row; when a run also holds rows whose
-            # label was not found, none of its cells is sure (the split between the rows is a guess).
-            # (an anchor on a group heading with no values of its own, （六）其他处理, labels none of the rows after it)
-            whole = run.anchor is not None and bool(run.rows[0].keys) and sum(1 for row in run.rows if row.keys) == 1
-            doubt = "unlabelled" if not whole else "ambiguous_line" if shift_ambiguous(run, cells, kinds) else None
+            doubt = ("unlabelled" if not whole[r] or r in before_lost else
+                     "ambiguous_line" if shift_ambiguous(run, cells, kinds) else None)
             for j, key in enumerate(keys):
-                a = self._decide(key, run, pair[:, j], float(empty[j]), cells, run.anchor_p if whole else 1.0)
+                a = self._decide(key, run, pair[:, j], float(empty[j]), cells, run.anchor_p if whole[r] else 1.0)
                 assignments.append(replace(a, doubt=doubt))
         done = {a.key for a in assignments}
         for key in variant.keys:  # rows whose run could not be formed at all

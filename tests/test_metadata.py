@@ -38,3 +38,9 @@ def test_figures_the_prose_states_over_wrapped_lines_and_not_in_tables():
     assert read("行政复议和行政诉讼 0 件。").figures[0].keys == (
         "review_litigation.review.total", "review_litigation.litigation_direct.total",
         "review_litigation.litigation_after_review.total")
+
+
+def test_agency_from_the_opening_sentence_when_the_title_is_smudged():
+    m = read("宁波支市方 州1区经济和信息1七局2020年\n政文府信息公开工 年年度复 皮告\n"
+             "2020年，宁波市鄞州区经济和信息化局认真贯彻落实《条例》，现将本年度工作情况报告如下。\n")
+    assert (m.agency, m.year) == ("宁波市鄞州区经济和信息化局", 2020)

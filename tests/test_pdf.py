@@ -170,3 +170,10 @@ def test_zeros_printed_as_slashes_are_told_from_ones():
     assert "".join(b.text for b in out) == glyphs
     assert all(b.candidates[0][1] > 0.9 for b in out)
     assert read_slashes(np.asarray(page), boxes[2:3] + boxes[6:7]) == boxes[2:3] + boxes[6:7]  # no slashes: untouched
+
+
+def test_a_faded_page_is_not_blank():
+    page = render(12).pages[1]
+    faded = (255 - (255 - page.astype(np.int32)) * 0.25).astype(np.uint8)  # ink at about grey 191
+    assert not ingest.is_blank(faded)
+    assert ingest.is_blank(np.full_like(page, 250))
