@@ -289,6 +289,18 @@ def _column_positions(cells: list[Cell], runs: list[Run]) -> tuple[dict, dict]:
             if t == _TABLES[table] and n == width and not any((page, t, n, j) in seen for j in range(n)):
                 for j, x in heads.items():
                     seen[(page, t, n, j)] = [x]
+    # 表二 prints a heading row over each of its sub-tables (本年制发件数 | 本年废止件数 | 现行有效件数).
+    t = _TABLES["proactive"]
+    end = min((r.cells[0] for r in runs if r.rows[0].table == "requests" and r.cells), default=len(cells))
+    # (sub-tables with as many columns share their positions: the first found, in table order)
+    for labels in dict.fromkeys(row.headers for run in runs for row in run.rows
+                                if row.table == "proactive" and len(row.headers) == len(row.keys) > 1):
+        n = len(labels)
+        heads = _heading_columns(cells, runs, "proactive", labels, (0, end))
+        for page, tt, nn in list(boxes):
+            if tt == t and nn == n and not any((page, t, n, j) in seen for j in range(n)):
+                for j, x in heads.items():
+                    seen[(page, t, n, j)] = [x]
     # Nor any heading found: the columns are where the boxes
     # of all rows pile up.  As many stacks as columns: one each.  Fewer, in 表三 only: its
     # first and last columns (自然人 and 总计 are rarely all blank) set an even pitch, and
@@ -324,7 +336,8 @@ _HEADINGS = {"requests": (APPLICANT_LABELS, len(APPLICANT_LABELS)),
              "review_litigation": (OUTCOME_LABELS * 3, 3 * len(OUTCOME_LABELS))}
 
 
-def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tuple[str, ...]) -> dict[int, float]:
+def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tuple[str, ...],
+                     region: tuple[int, int] | None = None) -> dict[int, float]:
     """The x centre of each column of ``table`` whose heading is found between the previous
     table's last value and this table's first, in page order: each heading cell is the next
     label it begins (a heading wrapped in a narrow column shows its first characters; 表四's
@@ -335,6 +348,7 @@ def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tup
         return {}
     first = min(r.cells[0] for r in own)
     before = 1 + max((i for r in runs if r.rows[0].table != table for i in r.cells if i < first), default=-1)
+    before, first = region or (before, first)
     heads = [c for c in cells[before:first] if c.bbox is not None and kind_of(c.text) == Kind.TEXT
              and 2 <= len(normalize(c.text)) <= 8]
     found: dict[int, float] = {}

@@ -363,6 +363,9 @@ def as_scanned(s: Sample, rng: random.Random) -> Sample:
     label_end, width = rng.uniform(250, 600), rng.uniform(600, 1100)
     cells, keys, labels = [], [], []
     outcomes = 0  # 表四's outcome headings seen: the m-th heads column m of its 15
+    proactive_heads = {normalize(h): (j, len(row.headers)) for row in s.variant.rows
+                       if row.table == "proactive" and len(row.headers) == len(row.keys) > 1
+                       for j, h in enumerate(row.headers)}
     for r, line in enumerate(_lines(s)):
         col = 0
         for cell, key, label in line:
@@ -378,6 +381,9 @@ def as_scanned(s: Sample, rng: random.Random) -> Sample:
                 pitch = width / (3 * len(OUTCOME_LABELS))
                 x, half = label_end + (min(outcomes, 14) + 0.5) * pitch, min(pitch * 0.45, 6 + 10 * len(cell.text))
                 outcomes += 1
+            elif normalize(cell.text) in proactive_heads:  # a 表二 sub-table's column heading
+                j, n = proactive_heads[normalize(cell.text)]
+                x, half = label_end + (j + 0.5) * width / n, min(width / n * 0.45, 6 + 10 * len(cell.text))
             elif (j := _heading(cell.text)) is not None:  # a 表三 column heading, above its column
                 pitch = width / len(APPLICANT_LABELS)
                 x, half = label_end + (j + 0.5 + rng.uniform(-0.1, 0.1)) * pitch, min(pitch * 0.45, 6 + 10 * len(cell.text))
