@@ -29,9 +29,11 @@ for _name in ("title", "year", "agency", "layout", "figures"):
 _HEAD_CHARS = 400  # the title sits in the first lines
 _TITLE_TAIL = re.compile(r"(政府信息公开|政务公开|信息公开)?(工作)?(\d{4}\s*年度?)?(政府信息公开)?(工作)?年?度?报告")
 _YEAR = re.compile(r"(20[0-4]\d|19[89]\d)\s*年度?")
-_AGENCY_END = re.compile(r"(人民政府办公室|人民政府办公厅|人民政府|办公室|办公厅|委员会|管理委员会|局|厅|委|署|办|中心"
-                         r"|院|馆|所|街道办事处|街道|镇|乡|分局|支队|大队|公司|集团)$")
-_OPENING = re.compile(r"(?:^|\n|[，,。])(?:\d{4}年度?[，,]?)?([^，,。；、\n\d]{2,30}?" + _AGENCY_END.pattern[:-1] + r")"
+_AGENCY_KIND = (r"(人民政府办公室|人民政府办公厅|人民政府|办公室|办公厅|委员会|管理委员会|局|厅|委|署|办|中心"
+                r"|院|馆|所|街道办事处|街道|镇|乡|分局|支队|大队|公司|集团)")
+_AGENCY_END = re.compile(_AGENCY_KIND + "$")
+# the subject of a report's opening sentence: 2020年，<agency>认真贯彻…
+_OPENING = re.compile(r"(?:^|\n|[，,。])(?:\d{4}年度?[，,]?)?([^，,。；、\n\d]{2,30}?" + _AGENCY_KIND + ")"
                       r"(?:认真|坚持|严格|深入|全面|按照|根据|紧紧|始终|积极|进一步|以)")
 _NOISE = re.compile(r"^(关于|附件\d*[:：]?)|[《》\"“”]")
 

@@ -61,6 +61,11 @@ def _holds(ident: Identity, values: dict[str, float]) -> bool:
     return abs(sum(values[k] for k in ident.parts) - sum(values[k] for k in ident.total)) < 1e-6
 
 
+def _broken(idents: list[Identity], values: dict[str, float]) -> list[Identity]:
+    """The identities whose cells are all there and do not add up."""
+    return [i for i in idents if all(k in values for k in i.keys) and not _holds(i, values)]
+
+
 def fill_missing(readings: list[Reading], missing: set[str], variant: Variant) -> list[Reading]:
     """Derive cells no table cell was found for, where one identity pins them down."""
     values = {r.key: r.value for r in readings}
@@ -207,7 +212,7 @@ def correct(readings: list[Reading], variant: Variant, figures: tuple[Figure, ..
     # identities a person already has to look at (a cell placed in doubt) are theirs to settle
     idents = [i for i in identities(variant)
               if all(k in by_key and by_key[k].status != "needs_review" for k in i.keys)]
-    failing = [i for i in idents if not _holds(i, values)]
+    failing = _broken(idents, values)
     if not failing:
         return readings, set()
     alternatives = {k: r.candidates for k, r in by_key.items() if len(r.candidates) > 1}
@@ -236,9 +241,10 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     When an identity fails, its cells placed with less than ``strong`` confidence
     (placement alone: how sure the reading is, is the search's business) are
     suspects, and so are their whole rows (a misplaced cell shifts its neighbours).
-    Failures among confidently placed cells are reading errors or the report's own: OCR'd cells are corrected where that is certain and sent
-    to a person where not; a failing identity of exactly read cells is left as
-    the report printed it: ``source_inconsistent``.  ``exact``: the cells are the
+    Failures among confidently placed cells are reading errors or the report's own:
+    OCR'd cells are corrected where that is certain and sent to a person where not;
+    a failing identity of exactly read cells is left as the report printed it:
+    ``source_inconsistent``.  ``exact``: the cells are the
     report's own characters (a text or a text layer); cells read off a scan are
     not, and every cell of an identity no correction settles goes to a person
     (a blank the scan lost a faint number in is no more certain than a digit).
@@ -246,11 +252,8 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     readings = fill_missing(readings, missing, variant)
     by_key = {r.key: r for r in readings}
     values = {k: r.value for k, r in by_key.items()}
-    suspect = set()
-    for ident in identities(variant):
-        if all(k in by_key for k in ident.keys) and not _holds(ident, values):
-            suspect |= {_row_of(k) for k in ident.keys if by_key[k].status == "needs_review" or
-                        (by_key[k].confidence if by_key[k].placement is None else by_key[k].placement) < strong}
+    suspect = {_row_of(k) for ident in _broken(identities(variant), values) for k in ident.keys
+               if by_key[k].status == "needs_review" or by_key[k].placed < strong}
     if suspect:
         readings = [replace(r, status="needs_review") if _row_of(r.key) in suspect else r for r in readings]
     readings, doubtful = correct(readings, variant, figures)
@@ -258,8 +261,7 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
         doubtful |= _unsettled(readings, variant)
     # an OCR'd cell the prose contradicts goes to a person too (exactly read ones: the report's own slip)
     prose, constants = stated(figures)
-    values = {r.key: r.value for r in readings} | constants
-    doubtful |= {k for i in prose if all(k in values for k in i.keys) and not _holds(i, values)
+    doubtful |= {k for i in _broken(prose, {r.key: r.value for r in readings} | constants)
                  for k in i.parts if len(by_key[k].candidates) > 1}
     if doubtful:
         readings = [replace(r, status="needs_review") if r.key in doubtful else r for r in readings]
@@ -269,17 +271,15 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
 def _unsettled(readings: list[Reading], variant: Variant) -> set[str]:
     """Every cell of a failing identity; for a failing row total, its neighbouring rows' too
     (a value the scan slipped into the next row leaves that row adding up: 0 = 0)."""
-    values = {r.key: r.value for r in readings}
     rows = [r.keys for r in variant.rows if r.keys]
     row_of = {k: i for i, keys in enumerate(rows) for k in keys}
     out = set()
-    for ident in identities(variant):
-        if all(k in values for k in ident.keys) and not _holds(ident, values):
-            out |= set(ident.keys)
-            if ident.rule.startswith("requests.row_total."):
-                i = row_of[ident.total[0]]
-                out |= {k for j in (i - 1, i + 1) if 0 <= j < len(rows) and rows[j][0].startswith("requests.")
-                        for k in rows[j]}
+    for ident in _broken(identities(variant), {r.key: r.value for r in readings}):
+        out |= set(ident.keys)
+        if ident.rule.startswith("requests.row_total."):
+            i = row_of[ident.total[0]]
+            out |= {k for j in (i - 1, i + 1) if 0 <= j < len(rows) and rows[j][0].startswith("requests.")
+                    for k in rows[j]}
     return out
 
 

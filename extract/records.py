@@ -59,6 +59,11 @@ class Reading:
     candidates: tuple[tuple[Number, float], ...] = ()  # other readings of an OCR'd cell, with probabilities
     placement: float | None = None  # how sure the structure stage is of the cell's place (None: as confidence)
 
+    @property
+    def placed(self) -> float:
+        """How sure the cell's place is, whatever its reading."""
+        return self.confidence if self.placement is None else self.placement
+
 
 @dataclass(frozen=True, slots=True)
 class Check:

@@ -283,23 +283,10 @@ def _column_positions(cells: list[Cell], runs: list[Run]) -> tuple[dict, dict]:
                         seen[(cells[i].page, t, n, j)].append(_centre(cells[i]))
     # No complete row (a report printing zeros as blanks): the column headings say where
     # the columns are, on this page or the one the table began on.
-    for table, (labels, width) in _HEADINGS.items():
-        heads = _heading_columns(cells, runs, table, labels)
-        for page, t, n in list(boxes):
-            if t == _TABLES[table] and n == width and not any((page, t, n, j) in seen for j in range(n)):
-                for j, x in heads.items():
-                    seen[(page, t, n, j)] = [x]
-    # 表二 prints a heading row over each of its sub-tables (本年制发件数 | 本年废止件数 | 现行有效件数).
-    t = _TABLES["proactive"]
-    end = min((r.cells[0] for r in runs if r.rows[0].table == "requests" and r.cells), default=len(cells))
-    # (sub-tables with as many columns share their positions: the first found, in table order)
-    for labels in dict.fromkeys(row.headers for run in runs for row in run.rows
-                                if row.table == "proactive" and len(row.headers) == len(row.keys) > 1):
-        n = len(labels)
-        heads = _heading_columns(cells, runs, "proactive", labels, (0, end))
+    for t, n, columns in _headings_found(cells, runs):
         for page, tt, nn in list(boxes):
-            if tt == t and nn == n and not any((page, t, n, j) in seen for j in range(n)):
-                for j, x in heads.items():
+            if (tt, nn) == (t, n) and not any((page, t, n, j) in seen for j in range(n)):
+                for j, x in columns.items():
                     seen[(page, t, n, j)] = [x]
     # Nor any heading found: the columns are where the boxes
     # of all rows pile up.  As many stacks as columns: one each.  Fewer, in 表三 only: its
@@ -331,9 +318,22 @@ def _column_positions(cells: list[Cell], runs: list[Run]) -> tuple[dict, dict]:
     return centre, {k: float(np.median(v)) for k, v in pitch.items() if np.median(v) > 0}
 
 
-# the column headings of 表三 and 表四, in page order, and how many columns they head
-_HEADINGS = {"requests": (APPLICANT_LABELS, len(APPLICANT_LABELS)),
-             "review_litigation": (OUTCOME_LABELS * 3, 3 * len(OUTCOME_LABELS))}
+# the column headings of 表三 and 表四, in page order
+_HEADINGS = {"requests": APPLICANT_LABELS, "review_litigation": OUTCOME_LABELS * 3}
+
+
+def _headings_found(cells: list[Cell], runs: list[Run]) -> list[tuple[int, int, dict[int, float]]]:
+    """(table, columns, x centre per column found) for every table's column headings on the
+    page: 表三's and 表四's above their first value; the heading row 表二 prints over each of
+    its sub-tables (本年制发件数 | 本年废止件数 | 现行有效件数) anywhere before 表三.
+    Sub-tables with as many columns share positions: the first found, in table order."""
+    out = [(_TABLES[table], len(labels), _heading_columns(cells, runs, table, labels))
+           for table, labels in _HEADINGS.items()]
+    end = min((r.cells[0] for r in runs if r.rows[0].table == "requests" and r.cells), default=len(cells))
+    for labels in dict.fromkeys(row.headers for run in runs for row in run.rows
+                                if row.table == "proactive" and len(row.headers) == len(row.keys) > 1):
+        out.append((_TABLES["proactive"], len(labels), _heading_columns(cells, runs, "proactive", labels, (0, end))))
+    return out
 
 
 def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tuple[str, ...],

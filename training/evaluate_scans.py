@@ -9,6 +9,7 @@ values against the rendered truth, per style and per degradation level.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import pickle
@@ -21,18 +22,23 @@ from extract.cells import SEGMENT_GAP, PageBoxes, build_cells
 from extract.pipeline import load_model, read_tables
 from training import render
 from training.render import scan
+from training.train import is_right
 
 EVAL_SEED = 1_000_000
 LEVELS = ("mild", "medium", "heavy")
+
+
+@functools.cache
+def _code_version() -> str:
+    """Boxes made by other OCR or rendering code are not these boxes."""
+    return hashlib.sha256(Path(ocr.__file__).read_bytes() + Path(render.__file__).read_bytes()).hexdigest()[:12]
 
 
 def ocr_pages(seed: int, level: str, cache: Path | None = None) -> tuple:
     """The rendered scan and its OCR boxes per page (kept under ``cache`` when given:
     OCR is the slow part, and the stages after it are what changes between runs)."""
     s = scan(seed, level)
-    # boxes made by other OCR code are not these boxes
-    version = hashlib.sha256(Path(ocr.__file__).read_bytes() + Path(render.__file__).read_bytes()).hexdigest()[:12]
-    path = cache / version / f"{seed}-{level}.pkl" if cache else None
+    path = cache / _code_version() / f"{seed}-{level}.pkl" if cache else None
     if path and path.exists():
         return s, pickle.loads(path.read_bytes()), None
     t = time.perf_counter()
@@ -42,10 +48,6 @@ def ocr_pages(seed: int, level: str, cache: Path | None = None) -> tuple:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(pickle.dumps(boxes))
     return s, boxes, seconds
-
-
-def _right(value, want) -> bool:
-    return want is not None and abs(value - want) < 1e-6
 
 
 def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | None = None) -> dict:
@@ -72,7 +74,7 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
         groups += [f"style:{k}" for k, v in s.style.items() if v is True]
         for a in parse.assignments:
             want, r = s.values.get(a.key), by_key[a.key]
-            ok, ok_after = _right(a.value, want), _right(r.value, want)
+            ok, ok_after = is_right(a.value, want), is_right(r.value, want)
             final["cells"] += 1
             final["review"] += r.status == "needs_review"
             final["corrected"] += r.status == "corrected"

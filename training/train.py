@@ -44,7 +44,7 @@ def label_data(samples, seed: int) -> tuple[list[str], list[str]]:
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999)
 
 
-def _right(value, want) -> bool:
+def is_right(value, want) -> bool:
     return want is not None and abs(value - want) < 1e-6
 
 
@@ -56,7 +56,7 @@ def silent_errors(model, samples, parses, threshold: float) -> tuple[int, int]:
         keys = {k for ident in identities(parse.variant) for k in ident.keys}
         readings, _ = read_tables(parse, s.cells, model)
         for r in readings:
-            if r.status != "needs_review" and not _right(r.value, s.values.get(r.key)):
+            if r.status != "needs_review" and not is_right(r.value, s.values.get(r.key)):
                 checked += r.key in keys
                 unchecked += r.key not in keys
     return checked, unchecked
@@ -71,7 +71,7 @@ def value_nll(parse, s) -> float:
     total = 0.0
     for a in parse.assignments:
         want = s.values.get(a.key)
-        p = max((q for v, q in a.alternatives if v is not None and _right(v, want)), default=0.0)
+        p = max((q for v, q in a.alternatives if v is not None and is_right(v, want)), default=0.0)
         total -= math.log(max(p, 1e-6))
     return total
 
@@ -112,7 +112,7 @@ def train(n_train: int = 400, n_calibrate: int = 300, extra: list | None = None,
         for a in parse.assignments:
             keys.append(a.key)
             raw.append(a.confidence)
-            correct.append(_right(a.value, s.values.get(a.key)))
+            correct.append(is_right(a.value, s.values.get(a.key)))
     model.fit_calibration(keys, raw, correct)
     for parse in parses:
         parse.assignments = [replace(a, confidence=model.calibrate(a.key, a.confidence)) for a in parse.assignments]
