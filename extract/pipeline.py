@@ -57,10 +57,13 @@ def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple
         # an OCR'd cell is as sure as its placement times the recogniser's own belief in its reading
         ocr = cell.candidates if cell is not None else ()
         options = reconcile.candidates(cell.text, ocr) if ocr else ()
+        if model.geometric:
+            options = reconcile.with_placements(options, a.alternatives, a.value)
         confidence = a.confidence * (sum(p for t, p in ocr if parse_number(t) == a.value) if ocr else 1.0)
         status = "read" if confidence >= threshold and not doubtful else "needs_review"
         readings.append(Reading(a.key, a.value, cell.text if cell else "", round(confidence, 4), status,
-                                cell.page if cell else None, cell.bbox if cell else None, options, a.confidence))
+                                cell.page if cell else None, cell.bbox if cell else None, options, a.confidence,
+                                a.doubt if doubtful else None))
     return readings, {a.key for a in parse.assignments if a.cell is None and not a.blank}
 
 

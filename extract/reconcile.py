@@ -2,13 +2,15 @@
 
 An identity is ``sum(parts) == total``.  Cells the structure stage could not
 find are derived from an identity when it determines them uniquely (still
-``needs_review``: derived, not read).  Where identities fail, the OCR'd cells
-in them offer other readings (the recogniser's n-best, and the digits it is
-known to confuse); an exact search finds the most probable set of readings
-that makes every identity hold.  It is taken (``corrected``) only when it is
-far more probable than any other, and every cell it changes is vouched for by
-two identities; otherwise the cells go to a person.  A failing identity whose
-cells were all read exactly and placed confidently is the report's own error
+``needs_review``: derived, not read).  Where identities fail, the cells in them
+offer other readings: the recogniser's n-best and the digits it is known to
+confuse, and, for a cell read off a page, the values the structure stage would
+have given it placed otherwise (a neighbour's number, or a blank).  An exact
+search finds the most probable set of readings that makes every identity hold.
+It is taken (``corrected``) only when it is far more probable than any other,
+and every cell it changes is vouched for by two identities; otherwise the cells
+it could have changed go to a person.  A failing identity whose cells were all
+read exactly and placed confidently is the report's own error
 (``source_inconsistent``); any other failure is ``unresolved``.
 """
 from __future__ import annotations
@@ -126,6 +128,23 @@ def candidates(text: str, ocr: tuple[tuple[str, float], ...]) -> tuple[tuple[Num
     return tuple((v, p / total) for v, p in sorted(prob.items(), key=lambda kv: -kv[1]))
 
 
+def with_placements(options: tuple[tuple[Number, float], ...], placements: tuple[tuple[Number | None, float], ...],
+                    value: Number) -> tuple[tuple[Number, float], ...]:
+    """A page cell's readings when its place is in doubt too: each value the structure stage
+    would give the key placed otherwise (another cell, or a blank), at that placement's
+    probability, and the readings of the cell it took, sharing that one's."""
+    prob: dict[Number, float] = {}
+    for v, p in placements:
+        if v is None:
+            continue
+        for w, q in (options or ((v, 1.0),)) if v == value else ((v, 1.0),):
+            prob[w] = prob.get(w, 0.0) + p * q
+    total = sum(prob.values())
+    if not total:
+        return options
+    return tuple((v, p / total) for v, p in sorted(prob.items(), key=lambda kv: -kv[1]))
+
+
 # --- the search ------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -135,17 +154,22 @@ class Fix:
 
     changes: tuple[tuple[str, Number], ...]
     cost: float
+    guessed: tuple[str, ...] = ()  # changed cells whose new value no candidate offered
 
 
 MAX_CHANGES = 3
 
 
 def solve(values: dict[str, Number], alternatives: dict[str, tuple[tuple[Number, float], ...]],
-          idents: list[Identity], keep: int = 2) -> list[Fix]:
+          idents: list[Identity], keep: int = 2, guess_cost: float | None = None,
+          limit: float = math.inf) -> list[Fix]:
     """The ``keep`` cheapest sets of changed readings under which every identity holds, cheapest first.
 
     Exact branch and bound: some cell of the first failing identity must change, so branch on
-    those cells' readings; a branch costing more than the ``keep``-th best found is cut.
+    those cells' readings; a branch costing more than the ``keep``-th best found, or than
+    ``limit``, is cut.
+    ``guess_cost``: a cell may also take, at this cost, whatever value mends the failing
+    identity (a number the scan lost, or two numbers it merged, is no candidate of its own).
     """
     involved = [i for i in idents if all(k in values for k in i.keys)]
     residual = [sum(values[k] for k in i.parts) - sum(values[k] for k in i.total) for i in involved]
@@ -160,37 +184,51 @@ def solve(values: dict[str, Number], alternatives: dict[str, tuple[tuple[Number,
         p_taken = next((p for v, p in alts if v == values.get(k)), 0.0)
         if k in sign and p_taken > 0:
             options[k] = [(v, math.log(p_taken / p)) for v, p in alts if v != values[k] and p > 0]
-    found: dict[frozenset, float] = {}
+    found: dict[frozenset, tuple[float, tuple[str, ...]]] = {}
     changed: dict[str, Number] = {}
+    guessed: list[str] = []
 
     def bound() -> float:
-        costs = sorted(found.values())
-        return costs[keep - 1] if len(costs) >= keep else math.inf
+        costs = sorted(c for c, _ in found.values())
+        return min(costs[keep - 1], limit) if len(costs) >= keep else limit
+
+    def readings(k: str, failing: int) -> list[tuple[Number, float, bool]]:
+        out = [(v, c, False) for v, c in options.get(k, ())]
+        if guess_cost is not None:
+            sg = next(s for n, s in sign[k] if n == failing)
+            v = values[k] - sg * residual[failing]
+            if v >= 0 and v != values[k] and all(v != w for w, _, _ in out):
+                out.append((v, guess_cost, True))
+        return out
 
     def search(cost: float) -> None:
         failing = next((n for n, r in enumerate(residual) if abs(r) > 1e-6), None)
         if failing is None:
-            found[frozenset(changed.items())] = cost
+            key = frozenset(changed.items())
+            if cost < found.get(key, (math.inf,))[0]:
+                found[key] = (cost, tuple(sorted(guessed)))
             return
         if len(changed) == MAX_CHANGES:
             return
         for k in involved[failing].keys:
             if k in changed:
                 continue
-            for v, c in options.get(k, ()):
+            for v, c, guess in readings(k, failing):
                 if cost + c >= bound():
                     continue
                 delta = v - values[k]
                 for n, sg in sign[k]:
                     residual[n] += sg * delta
                 changed[k] = v
+                guessed.extend([k] * guess)
                 search(cost + c)
+                del guessed[len(guessed) - guess:]
                 del changed[k]
                 for n, sg in sign[k]:
                     residual[n] -= sg * delta
 
     search(0.0)
-    fixes = sorted((Fix(tuple(sorted(ch)), c) for ch, c in found.items()), key=lambda f: f.cost)
+    fixes = sorted((Fix(tuple(sorted(ch)), c, g) for ch, (c, g) in found.items()), key=lambda f: f.cost)
     return fixes[:keep]
 
 
@@ -199,66 +237,27 @@ def solve(values: dict[str, Number], alternatives: dict[str, tuple[tuple[Number,
 CERTAIN_ODDS, MAX_COST = 100.0, -2 * math.log(CONFUSION_PRIOR) + 1.0
 
 
-def correct(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...] = ()) -> tuple[list[Reading], set[str]]:
-    """Readings after the certain corrections, and the keys a person must see.
-
-    A figure the prose states vouches for a change like an identity does, but does not
-    bind the search: prose is sometimes loose (受理 counting last year's carry-over too).
-    """
-    by_key = {r.key: r for r in readings}
-    values = {k: r.value for k, r in by_key.items()}
-    prose, constants = stated(figures)
-    prose = [i for i in prose if all(k in by_key for k in i.parts)]
-    # identities a person already has to look at (a cell placed in doubt) are theirs to settle
-    idents = [i for i in identities(variant)
-              if all(k in by_key and by_key[k].status != "needs_review" for k in i.keys)]
-    failing = _broken(idents, values)
-    if not failing:
-        return readings, set()
-    alternatives = {k: r.candidates for k, r in by_key.items() if len(r.candidates) > 1}
-    fixes = solve(values, alternatives, idents)
-    doubtful = {k for i in failing for k in i.keys if k in alternatives}
-    if not fixes or fixes[0].cost > MAX_COST:
-        return readings, doubtful
-    best = fixes[0]
-    odds = math.exp(fixes[1].cost - best.cost) if len(fixes) > 1 else math.inf
-    after = values | constants | dict(best.changes)
-    witnesses = failing + [i for i in prose if not _holds(i, values | constants) and _holds(i, after)]
-    vouched = all(sum(k in i.keys for i in witnesses) >= 2 for k, _ in best.changes)
-    if odds < CERTAIN_ODDS or not vouched:
-        return readings, doubtful | {k for f in fixes for k, _ in f.changes}
-    new = dict(best.changes)
-    confidence = odds / (1 + odds)
-    out = [replace(r, value=new[r.key], status="corrected", confidence=round(min(r.confidence, confidence), 4))
-           if r.key in new else r for r in readings]
-    return out, set()
-
-
 def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
               strong: float = 0.999, figures: tuple[Figure, ...] = (), exact: bool = True) -> tuple[list[Reading], list[Check]]:
-    """Derive missing cells, correct certain misreadings, and send the rest of what breaks an identity to review.
+    """Derive missing cells, correct certain misreadings (of a page), and send the rest of what breaks an identity to review.
 
-    When an identity fails, its cells placed with less than ``strong`` confidence
-    (placement alone: how sure the reading is, is the search's business) are
-    suspects, and so are their whole rows (a misplaced cell shifts its neighbours).
-    Failures among confidently placed cells are reading errors or the report's own:
-    OCR'd cells are corrected where that is certain and sent to a person where not;
-    a failing identity of exactly read cells is left as the report printed it:
-    ``source_inconsistent``.  ``exact``: the cells are the
-    report's own characters (a text or a text layer); cells read off a scan are
-    not, and every cell of an identity no correction settles goes to a person
-    (a blank the scan lost a faint number in is no more certain than a digit).
+    ``exact``: the cells are the report's own characters (a text or a text layer).
+    There, when an identity fails, its cells placed with less than ``strong``
+    confidence are suspects, and so are their whole rows (a misplaced cell shifts
+    its neighbours); failures among confidently placed cells are the report's own:
+    ``source_inconsistent``.  Cells read off a page are not exact: see ``settle``.
     """
     readings = fill_missing(readings, missing, variant)
     by_key = {r.key: r for r in readings}
-    values = {k: r.value for k, r in by_key.items()}
-    suspect = {_row_of(k) for ident in _broken(identities(variant), values) for k in ident.keys
-               if by_key[k].status == "needs_review" or by_key[k].placed < strong}
-    if suspect:
-        readings = [replace(r, status="needs_review") if _row_of(r.key) in suspect else r for r in readings]
-    readings, doubtful = correct(readings, variant, figures)
-    if not exact:
-        doubtful |= _unsettled(readings, variant)
+    if exact:
+        values = {k: r.value for k, r in by_key.items()}
+        suspect = {_row_of(k) for ident in _broken(identities(variant), values) for k in ident.keys
+                   if by_key[k].status == "needs_review" or by_key[k].placed < strong}
+        if suspect:
+            readings = [replace(r, status="needs_review") if _row_of(r.key) in suspect else r for r in readings]
+        doubtful: set[str] = set()
+    else:
+        readings, doubtful = settle(readings, variant, figures, missing)
     # an OCR'd cell the prose contradicts goes to a person too (exactly read ones: the report's own slip)
     prose, constants = stated(figures)
     doubtful |= {k for i in _broken(prose, {r.key: r.value for r in readings} | constants)
@@ -266,6 +265,91 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     if doubtful:
         readings = [replace(r, status="needs_review") if r.key in doubtful else r for r in readings]
     return readings, checks(readings, variant, figures)
+
+
+# Fixes kept per search on a page: when this many are all near the best, where the error
+# lies is not known and every cell of the failing identities goes to a person.
+KEEP = 6
+# What taking a value no candidate offers costs: dearer than a look-alike digit, so that a
+# misreading the candidates explain is preferred, cheaper than two.
+GUESS_COST = -math.log(CONFUSION_PRIOR) + 3.0
+
+
+def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...] = (),
+           missing: set[str] = frozenset()) -> tuple[list[Reading], set[str]]:
+    """Readings off a page after the certain corrections, and the keys a person must see.
+
+    A page cell may be misread or misplaced (its candidates hold both), and a blank may
+    be a number the scan lost.  When identities fail, the search over every cell's
+    candidates says where the error lies: the cells changed by any fix nearly as probable
+    as the best go to a person, unless the best is certain and vouched for, when it is
+    taken.  When no fix within reach explains the failure, every cell of the failing
+    identities goes to a person, and so do the rows beside a failing row total.
+
+    A figure the prose states vouches for a change like an identity does, but does not
+    bind the search: prose is sometimes loose (受理 counting last year's carry-over too).
+    """
+    by_key = {r.key: r for r in readings}
+    values = {k: r.value for k, r in by_key.items()}
+    idents = [i for i in identities(variant) if all(k in by_key for k in i.keys)]
+    failing = _broken(idents, values)
+    readings = _release(readings, idents, failing, missing)
+    if not failing:
+        return readings, set()
+    alternatives = {k: r.candidates for k, r in by_key.items() if len(r.candidates) > 1}
+    fixes = solve(values, alternatives, idents, KEEP, GUESS_COST, MAX_COST + math.log(CERTAIN_ODDS))
+    if not fixes or fixes[0].cost > MAX_COST:
+        return readings, _unsettled(readings, variant)
+    best = fixes[0]
+    near = [f for f in fixes if f.cost - best.cost < math.log(CERTAIN_ODDS)]
+    if len(near) == KEEP:
+        return readings, _unsettled(readings, variant)
+    prose, constants = stated(figures)
+    prose = [i for i in prose if all(k in by_key for k in i.parts)]
+    # a cell placed without its label, or derived, may hold a value no candidate offers: a fix
+    # that changes one is never certain (one that leaves them be and mends both identities of
+    # every cell it changes is: a lone wrong value breaks no two identities that cross elsewhere)
+    in_doubt = any(by_key[k].doubt or k in missing for k, _ in best.changes)
+    if len(near) == 1 and not in_doubt and not best.guessed and _vouched(best, failing, prose, values, constants):
+        odds = math.exp(fixes[1].cost - best.cost) if len(fixes) > 1 else math.inf
+        return _take(readings, best, odds), set()
+    # a guessed value is a lost or merged number: the rest of its row may have shifted with it
+    return readings, {k for f in near for k, _ in f.changes} | {k for f in near for g in f.guessed
+                                                                for k in by_key if _row_of(k) == _row_of(g)}
+
+
+# The confidence of a cell placed with doubt that two identities, both holding, vouch for:
+# on held-out scans every such cell was right.
+VOUCHED = 0.95
+
+
+def _release(readings: list[Reading], idents: list[Identity], failing: list[Identity], missing: set[str]) -> list[Reading]:
+    """A page cell sent to review only for a doubtful place (no lost label, no odd line) is
+    read after all when two identities over it hold: a misplaced number breaks its row or
+    its column.  (Not a cell the page lacked: a derived value makes its identity hold.)"""
+    broken = {k for i in failing for k in i.keys}
+    count: dict[str, int] = {}
+    for i in idents:
+        for k in i.keys:
+            count[k] = count.get(k, 0) + 1
+    return [replace(r, status="read", confidence=max(r.confidence, VOUCHED))
+            if r.status == "needs_review" and r.doubt is None and count.get(r.key, 0) >= 2
+            and r.key not in broken and r.key not in missing else r for r in readings]
+
+
+def _vouched(fix: Fix, failing: list[Identity], prose: list[Identity], values: dict, constants: dict) -> bool:
+    """Every changed cell is in two identities the fix mends (a prose figure counts as one)."""
+    after = values | constants | dict(fix.changes)
+    witnesses = failing + [i for i in prose if not _holds(i, values | constants) and _holds(i, after)]
+    return all(sum(k in i.keys for i in witnesses) >= 2 for k, _ in fix.changes)
+
+
+def _take(readings: list[Reading], fix: Fix, odds: float) -> list[Reading]:
+    """The fix's readings, ``corrected``, as sure as the fix is against the next best."""
+    new = dict(fix.changes)
+    confidence = round(min(odds / (1 + odds), 0.9999), 4)
+    return [replace(r, value=new[r.key], status="corrected", confidence=confidence) if r.key in new else r
+            for r in readings]
 
 
 def _unsettled(readings: list[Reading], variant: Variant) -> set[str]:

@@ -58,6 +58,7 @@ class Reading:
     bbox: BBox | None = None
     candidates: tuple[tuple[Number, float], ...] = ()  # other readings of an OCR'd cell, with probabilities
     placement: float | None = None  # how sure the structure stage is of the cell's place (None: as confidence)
+    doubt: str | None = None  # why the structure stage sent the cell to a person whatever its confidence
 
     @property
     def placed(self) -> float:

@@ -140,10 +140,14 @@ class Parse:
 # --- anchors ------------------------------------------------------------------------------
 
 def align_anchors(label_proba: np.ndarray, classes: list[str], text_cells: list[int],
-                  variant: Variant) -> tuple[float, dict[int, tuple[int, float]]]:
-    """Monotone alignment of label cells to template rows; returns (score, {row index: (cell, trust)})."""
+                  variant: Variant, headings: bool = True) -> tuple[float, dict[int, tuple[int, float]]]:
+    """Monotone alignment of label cells to template rows; returns (score, {row index: (cell, trust)}).
+
+    ``headings``: group headings with no values of their own (（六）其他处理) take part.  On a
+    page they do not: printed in a band beside their sub-rows, they are read between them.
+    """
     rows = variant.rows
-    col = [classes.index(r.name) if r.name in classes else None for r in rows]
+    col = [classes.index(r.name) if r.name in classes and (headings or r.keys) else None for r in rows]
     m, t = len(text_cells), len(rows)
     p = np.zeros((m, t))
     for j, c in enumerate(col):
@@ -206,8 +210,9 @@ def first_fragments(matches: dict[int, tuple[int, float]], label_proba: np.ndarr
 
 
 def make_runs(cells: list[Cell], kinds: list[Kind], variant: Variant,
-              matches: dict[int, tuple[int, float]]) -> list[Run]:
-    """Cut the sequence at the anchors; rows whose label was not found join the run before them."""
+              matches: dict[int, tuple[int, float]], headings: bool = True) -> list[Run]:
+    """Cut the sequence at the anchors; rows whose label was not found join the run before them
+    (group headings too, unless they took no part in the alignment)."""
     rows = variant.rows
     starts = sorted(matches)
     bounds = [j for j in starts]
@@ -217,7 +222,7 @@ def make_runs(cells: list[Cell], kinds: list[Kind], variant: Variant,
     for b, j in enumerate(bounds):
         first = 0 if j is None else j
         nxt = bounds[b + 1] if b + 1 < len(bounds) else None
-        covered = list(rows[first: nxt if nxt is not None else len(rows)])
+        covered = [r for r in rows[first: nxt if nxt is not None else len(rows)] if headings or r.keys]
         if not any(r.keys for r in covered):
             continue
         pos, p = matches[j] if j is not None else (-1, 0.0)
@@ -490,6 +495,25 @@ def column_marginals(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pair / z, empty / z
 
 
+def _all_zero_groups(runs: list[Run], doubtful: list[bool], cells: list[Cell]) -> set[int]:
+    """Doubtful runs whose placement cannot change a value: where a stretch of adjacent doubtful
+    runs of one table has a cell for every key and every cell reads 0, every key in it is 0
+    whichever row a cell takes.  (Page runs: a run with a lost label is grouped with the run
+    before it, where its values may sit.)"""
+    settled, group = set(), []
+    for r in range(len(runs) + 1):
+        joins = r < len(runs) and doubtful[r] and (not group or runs[group[-1]].rows[0].table == runs[r].rows[0].table)
+        if joins:
+            group.append(r)
+            continue
+        held = [i for g in group for i in runs[g].cells]
+        if group and len(held) >= sum(len(runs[g].keys) for g in group) \
+                and all(parse_number(cells[i].text) == 0 for i in held):
+            settled |= set(group)
+        group = [r] if r < len(runs) and doubtful[r] else []
+    return settled
+
+
 # --- the whole classifier -----------------------------------------------------------------
 
 class StructureModel:
@@ -561,9 +585,11 @@ class StructureModel:
                 best = (score, variant, matches)
         _, variant, matches = best
         if self.geometric:
+            # a group heading is evidence of its variant, but on a page no anchor
+            _, matches = align_anchors(proba, self.labels.classes_, text_cells, variant, headings=False)
             matches = first_fragments(matches, proba, self.labels.classes_, text_cells, variant)
         anchors = {variant.rows[j].name: cell for j, (cell, _) in matches.items()}
-        return variant, make_runs(cells, kinds, variant, matches), anchors
+        return variant, make_runs(cells, kinds, variant, matches, not self.geometric), anchors
 
     def predict(self, cells: list[Cell], layout: str | None = None) -> Parse:
         """Assign the cells; ``layout`` ("2019"/"2021") when known, else read from the table headings."""
@@ -589,6 +615,8 @@ class StructureModel:
         # as well as in their own row: that run is as unsure.
         before_lost = {r - 1 for r in range(1, len(runs)) if self.geometric and not whole[r]
                        and runs[r - 1].rows[0].table == runs[r].rows[0].table}
+        settled = _all_zero_groups(runs, [not whole[r] or r in before_lost for r in range(len(runs))], cells) \
+            if self.geometric else set()
         assignments = []
         for r, run in enumerate(runs):
             keys = run.keys
@@ -596,7 +624,7 @@ class StructureModel:
                 pair, empty = column_marginals(per_run[r])
             else:
                 pair, empty = np.zeros((0, len(keys))), np.ones(len(keys))
-            doubt = ("unlabelled" if not whole[r] or r in before_lost else
+            doubt = ("unlabelled" if (not whole[r] or r in before_lost) and r not in settled else
                      "ambiguous_line" if shift_ambiguous(run, cells, kinds) else None)
             for j, key in enumerate(keys):
                 a = self._decide(key, run, pair[:, j], float(empty[j]), cells, run.anchor_p if whole[r] else 1.0)

@@ -48,15 +48,19 @@ def main() -> None:
         cells = misread(s, random.Random(seed))
         parse = model.predict(cells)
         readings, missing = readings_of(parse, cells, model)
-        cases.append((readings, missing, parse.variant))
-    per_report, corrected = [], 0
+        cases.append((readings, missing, parse.variant, s.values))
+    per_report, outcome = [], {}
     for _ in range(args.runs):
         t = time.perf_counter()
-        for readings, missing, variant in cases:
-            out, _ = reconcile.reconcile(readings, missing, variant, model.strong, exact=False)
-            corrected += sum(r.status == "corrected" for r in out)
+        results = [reconcile.reconcile(readings, missing, variant, model.strong, exact=False)[0]
+                   for readings, missing, variant, _ in cases]
         per_report.append((time.perf_counter() - t) / len(cases))
-    print(f"reports: {len(cases)}  runs: {args.runs}  cells corrected per run: {corrected // args.runs}")
+        outcome = {"corrected": 0, "silent": 0}
+        for out, (*_, truth) in zip(results, cases):
+            outcome["corrected"] += sum(r.status == "corrected" and r.value == truth[r.key] for r in out)
+            outcome["silent"] += sum(r.status != "needs_review" and r.value != truth.get(r.key, r.value) for r in out)
+    print(f"reports: {len(cases)}  runs: {args.runs}  misread cells: {2 * len(cases)}  "
+          f"corrected: {outcome['corrected']}  silent: {outcome['silent']}")
     print(f"median ms per report: {1000 * statistics.median(per_report):.2f}  (max {1000 * max(per_report):.2f})")
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-from extract.pipeline import load_model, read_tables
-from extract.reconcile import CONFUSABLE, Identity, candidates, solve
+from extract.pipeline import load_model, read_tables, readings_of
+from extract.reconcile import CONFUSABLE, Identity, candidates, settle, solve
 from extract.records import Figure
 from training.generate import as_scanned, sample
 
@@ -93,3 +93,30 @@ def test_candidates_cover_look_alikes_and_dropped_or_doubled_digits():
     assert max(got, key=got.get) == 17
     assert {11, 77, 1, 7, 117, 177} <= set(got)
     assert candidates("—", ()) == ((0, 1.0),)
+
+
+def test_a_number_the_scan_lost_sends_its_row_to_a_person_not_the_whole_table():
+    key = "requests.granted.commercial"
+    s, model = _first_clean_seed(key)
+    i = s.keys.index(key)
+    cells = s.cells[:i] + s.cells[i + 1:]  # the box is gone, as a faint number leaves none
+    readings, _ = read_tables(model.predict(cells), cells, model)
+    flagged = {r.key for r in readings if r.status == "needs_review"}
+    assert key in flagged
+    assert all(r.value == s.values[r.key] for r in readings if r.status != "needs_review")
+    # the search says where the error lies: its row, not every cell of its column
+    assert len({k for k in flagged if k.startswith("requests.")}) <= 2 * 8, sorted(flagged)
+
+
+def test_cells_placed_in_doubt_are_read_when_both_their_identities_hold():
+    s, model = _first_clean_seed("requests.granted.natural_person")
+    parse = model.predict(s.cells)
+    readings, missing = readings_of(parse, s.cells, model.scanned)
+    for table, released in (("requests.", True), ("review_litigation.", False)):
+        doubted = [replace(r, status="needs_review", confidence=0.5) if r.key.startswith(table) else r
+                   for r in readings]
+        out, flagged = settle(doubted, parse.variant, (), missing)
+        assert not flagged
+        # 表三's cells sit in a row total and a column total; 表四's in one sum each, which a
+        # number in the wrong column of its group leaves holding
+        assert {r.status for r in out if r.key.startswith(table)} == {"read" if released else "needs_review"}

@@ -58,7 +58,7 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
     tally = defaultdict(lambda: [0, 0])  # group -> [cells, right before reconciliation]
     outcome = Counter()  # what became of the cells wrong before reconciliation
     final = Counter()
-    bins = defaultdict(lambda: [0, 0])  # confidence bin -> [cells, right], cells not sent to review
+    bins = defaultdict(lambda: [0, 0, 0, 0])  # confidence bin -> [cells, right, of them not sent to review, right]
     errors, seconds = [], []
     for i in range(count):
         seed, level = start + i, LEVELS[i % len(LEVELS)]
@@ -78,12 +78,14 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
             final["cells"] += 1
             final["review"] += r.status == "needs_review"
             final["corrected"] += r.status == "corrected"
+            b = bins[min(int(r.confidence * 10) / 10, 0.9) if r.confidence < 0.95 else 0.95]
+            b[0] += 1
+            b[1] += ok_after
             if r.status != "needs_review":
                 final["accepted"] += 1
                 final["accepted_right"] += ok_after
-                b = min(int(r.confidence * 20) / 20, 0.95)
-                bins[b][0] += 1
-                bins[b][1] += ok_after
+                b[2] += 1
+                b[3] += ok_after
             if not ok_after and r.status != "needs_review":
                 final["silent"] += 1
                 errors.append((seed, level, a.key, r.value, want, r.confidence, r.status, r.text))
@@ -104,7 +106,10 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
         "corrected_cells": final["corrected"],
         "accuracy_of_cells_not_in_review": round(final["accepted_right"] / max(final["accepted"], 1), 5),
         "wrong_before_reconciliation": dict(outcome),
-        "reliability": {f"{lo:.2f}+": {"cells": c, "right": round(r / c, 4)} for lo, (c, r) in sorted(bins.items())},
+        # every cell by its confidence, and the cells of that bin not sent to review
+        "reliability": {f"{lo:.2f}+": {"cells": c, "right": round(r / c, 4), "not_in_review": a,
+                                       "not_in_review_right": round(ar / a, 4) if a else None}
+                        for lo, (c, r, a, ar) in sorted(bins.items())},
         "median_seconds_per_page": round(sorted(seconds)[len(seconds) // 2], 2) if seconds else None,
     }
 
