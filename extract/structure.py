@@ -21,6 +21,7 @@ Two small estimators and a constrained decoder:
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -207,6 +208,36 @@ def first_fragments(matches: dict[int, tuple[int, float]], label_proba: np.ndarr
                 out[j] = (earlier[0], trust)
         prev = out[j][0]
     return out
+
+
+_ENUMERATED = re.compile(r"^\s*(?:\d+\s*[.、．]|[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+\s*[、.．])")
+
+
+def label_stacks(cells: list[Cell], text_cells: list[int], alone: list[bool]) -> list[list[int]]:
+    """Text cells of a page stacked into labels: a line that is no label ``alone`` continues
+    the label whose last line sits right above it, in the same column (other columns' text
+    may come between, in reading order: a group heading printed in a band); an enumerated
+    line starts its own."""
+    stacks: list[list[int]] = []
+    for i, is_label in zip(text_cells, alone):
+        c = cells[i]
+        above = None
+        if c.bbox is not None and not is_label and not _ENUMERATED.match(c.text):
+            for stack in reversed(stacks[-4:]):
+                last = cells[stack[-1]]
+                if last.bbox is None or last.page != c.page:
+                    continue
+                (x0, y0, x1, y1), (u0, v0, u1, _) = last.bbox, c.bbox
+                overlap = min(x1, u1) - max(x0, u0)
+                height = y1 - y0
+                if overlap > 0.5 * min(x1 - x0, u1 - u0) and -0.6 * height < v0 - y1 < 0.2 * height:
+                    above = stack
+                    break
+        if above is not None:
+            above.append(i)
+        else:
+            stacks.append([i])
+    return stacks
 
 
 def make_runs(cells: list[Cell], kinds: list[Kind], variant: Variant,
@@ -576,6 +607,8 @@ class StructureModel:
     def _runs(self, cells: list[Cell], kinds: list[Kind], variants: list[Variant]) -> tuple[Variant, list[Run], dict]:
         text_cells = [i for i, k in enumerate(kinds) if k == Kind.TEXT]
         proba = self.labels.predict_proba([cells[i].text for i in text_cells])
+        if self.geometric:
+            proba = self._stacked_labels(cells, text_cells, proba)
         best = None
         for variant in variants:
             score, matches = align_anchors(proba, self.labels.classes_, text_cells, variant)
@@ -636,6 +669,25 @@ class StructureModel:
         order = {k: i for i, k in enumerate(variant.keys)}
         assignments.sort(key=lambda a: order[a.key])
         return Parse(variant, assignments, runs, anchors)
+
+    def _stacked_labels(self, cells: list[Cell], text_cells: list[int], proba: np.ndarray) -> np.ndarray:
+        """On a page, a label wrapped over lines is read as one: its first line scores the whole
+        text (``1.申请人无正当理由`` alone reads as nothing), the lines after it as no label."""
+        where = {c: n for n, c in enumerate(text_cells)}
+        none = list(self.labels.classes_).index("none")
+        alone = list(np.argmax(proba, axis=1) != none)
+        stacks = [s for s in label_stacks(cells, text_cells, alone) if len(s) > 1]
+        if not stacks:
+            return proba
+        proba = proba.copy()
+        joined = self.labels.predict_proba(["".join(cells[i].text for i in s) for s in stacks])
+        nothing = np.zeros(proba.shape[1])
+        nothing[none] = 1.0
+        for stack, p in zip(stacks, joined):
+            proba[where[stack[0]]] = p
+            for i in stack[1:]:
+                proba[where[i]] = nothing
+        return proba
 
     def _decide(self, key: str, run: Run, pair: np.ndarray, empty: float, cells: list[Cell], trust: float) -> Assignment:
         dist: dict[Number | None, float] = defaultdict(float)

@@ -43,3 +43,23 @@ def test_letters_read_for_digits_are_numbers_only_in_short_number_cells():
 
     assert [parse_number(t) for t in ("O", "1O", "l2", "〇")] == [0, 10, 12, 0]
     assert [kind_of(t) for t in ("OK", "Oil", "lO件数", "I类")] == [Kind.TEXT] * 4
+
+
+def test_a_label_wrapped_over_lines_of_a_page_is_read_as_one():
+    from extract.records import Cell
+    from extract.structure import label_stacks
+
+    # as a page with （六）其他处理 in a band reads: its sub-row's label in three lines, the
+    # values on the second, the band's heading between the third and the next label
+    lines = [("1.申请人无正当理由", 480, 1334), ("逾期不补正、行政机", 480, 1370), ("7", 800, 1390),
+             ("关不再处理其政府信", 480, 1408), ("(六)", 367, 1440), ("息公开申请", 537, 1442),
+             ("2.申请人逾期未按收", 480, 1500), ("费通知要求缴纳费用", 480, 1537)]
+    cells = [Cell(t, n, 0, 1, (x, y, x + (30 if t.isdigit() else 270), y + 43)) for n, (t, x, y) in enumerate(lines)]
+    text = [i for i, c in enumerate(cells) if not c.text.isdigit()]
+    stacks = label_stacks(cells, text, [False] * len(text))
+    assert [[cells[i].text for i in s] for s in stacks] == [
+        ["1.申请人无正当理由", "逾期不补正、行政机", "关不再处理其政府信", "息公开申请"], ["(六)"],
+        ["2.申请人逾期未按收", "费通知要求缴纳费用"]]
+    model = load_model().scanned
+    joined = model.labels.predict_proba(["".join(cells[i].text for i in stacks[0])])[0]
+    assert model.labels.classes_[joined.argmax()] == "requests.other.overdue_correction"
