@@ -294,28 +294,54 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
     idents = [i for i in identities(variant) if all(k in by_key for k in i.keys)]
     failing = _broken(idents, values)
     readings = _release(readings, idents, failing, missing)
-    if not failing:
-        return readings, set()
-    alternatives = {k: r.candidates for k, r in by_key.items() if len(r.candidates) > 1}
-    fixes = solve(values, alternatives, idents, KEEP, GUESS_COST, MAX_COST + math.log(CERTAIN_ODDS))
-    if not fixes or fixes[0].cost > MAX_COST:
-        return readings, _unsettled(readings, variant)
-    best = fixes[0]
-    near = [f for f in fixes if f.cost - best.cost < math.log(CERTAIN_ODDS)]
-    if len(near) == KEEP:
-        return readings, _unsettled(readings, variant)
     prose, constants = stated(figures)
     prose = [i for i in prose if all(k in by_key for k in i.parts)]
-    # a cell placed without its label, or derived, may hold a value no candidate offers: a fix
-    # that changes one is never certain (one that leaves them be and mends both identities of
-    # every cell it changes is: a lone wrong value breaks no two identities that cross elsewhere)
-    in_doubt = any(by_key[k].doubt or k in missing for k, _ in best.changes)
-    if len(near) == 1 and not in_doubt and not best.guessed and _vouched(best, failing, prose, values, constants):
-        odds = math.exp(fixes[1].cost - best.cost) if len(fixes) > 1 else math.inf
-        return _take(readings, best, odds), set()
-    # a guessed value is a lost or merged number: the rest of its row may have shifted with it
-    return readings, {k for f in near for k, _ in f.changes} | {k for f in near for g in f.guessed
-                                                                for k in by_key if _row_of(k) == _row_of(g)}
+    alternatives = {k: r.candidates for k, r in by_key.items() if len(r.candidates) > 1}
+    taken, doubtful = {}, set()
+    # 表三 and each group of 表四 share no cell: each is its own search
+    for group in _connected(idents):
+        broken = [i for i in failing if i in group]
+        if not broken:
+            continue
+        fixes = solve(values, alternatives, group, KEEP, GUESS_COST, MAX_COST + math.log(CERTAIN_ODDS))
+        near = [f for f in fixes if f.cost - fixes[0].cost < math.log(CERTAIN_ODDS)]
+        if not fixes or fixes[0].cost > MAX_COST or len(near) == KEEP:
+            doubtful |= _unsettled(broken, variant)
+            continue
+        best = fixes[0]
+        # a cell placed without its label, or derived, may hold a value no candidate offers: a
+        # fix that moves one (rather than reading its own digits otherwise) is never certain; one
+        # that leaves them be and mends both identities of every cell it changes is: a lone
+        # wrong value breaks no two identities that cross elsewhere
+        in_doubt = any((by_key[k].doubt or k in missing) and v not in dict(candidates(by_key[k].text, ()))
+                       for k, v in best.changes)
+        # a cell only one identity checks (表四's) is vouched for by the odds alone, and only for
+        # a reading of its own digits: against a value no candidate offers (a guess) at 100:1
+        alone = all(sum(k in i.keys for i in group) == 1 and v in dict(candidates(by_key[k].text, ()))
+                    for k, v in best.changes)
+        vouched = alone or _vouched(best, broken, prose, values, constants)
+        if len(near) == 1 and not in_doubt and not best.guessed and vouched:
+            taken[best] = math.exp(fixes[1].cost - best.cost) if len(fixes) > 1 else math.inf
+            continue
+        # a guessed value is a lost or merged number: the rest of its row may have shifted with it
+        doubtful |= {k for f in near for k, _ in f.changes}
+        doubtful |= {k for f in near for g in f.guessed for k in by_key if _row_of(k) == _row_of(g)}
+    for fix, odds in taken.items():
+        readings = _take(readings, fix, odds)
+    return readings, doubtful
+
+
+def _connected(idents: list[Identity]) -> list[list[Identity]]:
+    """The identities in groups that share no cell with one another."""
+    groups: list[tuple[set[str], list[Identity]]] = []
+    for ident in idents:
+        keys, members = set(ident.keys), [ident]
+        for g in [g for g in groups if g[0] & keys]:
+            groups.remove(g)
+            keys |= g[0]
+            members = g[1] + members
+        groups.append((keys, members))
+    return [m for _, m in groups]
 
 
 # The confidence of a cell placed with doubt that two identities, both holding, vouch for:
@@ -352,13 +378,13 @@ def _take(readings: list[Reading], fix: Fix, odds: float) -> list[Reading]:
             for r in readings]
 
 
-def _unsettled(readings: list[Reading], variant: Variant) -> set[str]:
+def _unsettled(failing: list[Identity], variant: Variant) -> set[str]:
     """Every cell of a failing identity; for a failing row total, its neighbouring rows' too
     (a value the scan slipped into the next row leaves that row adding up: 0 = 0)."""
     rows = [r.keys for r in variant.rows if r.keys]
     row_of = {k: i for i, keys in enumerate(rows) for k in keys}
     out = set()
-    for ident in _broken(identities(variant), {r.key: r.value for r in readings}):
+    for ident in failing:
         out |= set(ident.keys)
         if ident.rule.startswith("requests.row_total."):
             i = row_of[ident.total[0]]

@@ -318,12 +318,14 @@ def _column_positions(cells: list[Cell], runs: list[Run]) -> tuple[dict, dict]:
                     for j, i in enumerate(line):
                         seen[(cells[i].page, t, n, j)].append(_centre(cells[i]))
     # No complete row (a report printing zeros as blanks): the column headings say where
-    # the columns are, on this page or the one the table began on.
+    # the columns are, on this page or the one the table began on (moved as that page's
+    # boxes show: no two pages of a scan lie alike under the scanner).
     for t, n, columns in _headings_found(cells, runs):
         for page, tt, nn in list(boxes):
-            if (tt, nn) == (t, n) and not any((page, t, n, j) in seen for j in range(n)):
+            if (tt, nn) == (t, n) and columns and not any((page, t, n, j) in seen for j in range(n)):
+                a, b = _page_shift(_stacks(boxes[(page, t, n)]), columns)
                 for j, x in columns.items():
-                    seen[(page, t, n, j)] = [x]
+                    seen[(page, t, n, j)] = [a * x + b]
     # Nor any heading found: the columns are where the boxes
     # of all rows pile up.  As many stacks as columns: one each.  Fewer, in 表三 only: its
     # first and last columns (自然人 and 总计 are rarely all blank) set an even pitch, and
@@ -352,6 +354,32 @@ def _column_positions(cells: list[Cell], runs: list[Run]) -> tuple[dict, dict]:
         if nxt is not None:
             pitch[(page, t, n)].append((centre[(page, t, n, nxt)] - x) / (nxt - j))
     return centre, {k: float(np.median(v)) for k, v in pitch.items() if np.median(v) > 0}
+
+
+def _page_shift(stacks: list[list[float]], columns: dict[int, float]) -> tuple[float, float]:
+    """(a, b) such that a box under column x sits near a * x + b on this page: the shift
+    that brings most stacks of boxes within a fifth of a pitch of a column, then scale and
+    shift fitted to those (scale only when they span most of the table)."""
+    xs = sorted(columns.values())
+    if len(xs) < 2 or not stacks:
+        return 1.0, 0.0
+    pitch = (xs[-1] - xs[0]) / max(1, max(columns) - min(columns))
+    centres = [float(np.median(st)) for st in stacks]
+
+    def matched(a: float, b: float) -> list[tuple[float, float]]:
+        pairs = [(min(xs, key=lambda x: abs(a * x + b - c)), c) for c in centres]
+        return [(x, c) for x, c in pairs if abs(a * x + b - c) < 0.2 * pitch]
+
+    shifts = [c - x for c in centres for x in xs if abs(c - x) < 0.5 * pitch]
+    if not shifts:
+        return 1.0, 0.0
+    b = max(shifts, key=lambda b: (len(matched(1.0, b)), -abs(b)))
+    pairs = matched(1.0, b)
+    if len({x for x, _ in pairs}) >= 2 and max(x for x, _ in pairs) - min(x for x, _ in pairs) > 0.5 * (xs[-1] - xs[0]):
+        a, b = np.polyfit([x for x, _ in pairs], [c for _, c in pairs], 1)
+        if abs(a - 1) < 0.1 and len(matched(a, b)) >= len(pairs):
+            return float(a), float(b)
+    return 1.0, b if pairs else 0.0
 
 
 # the column headings of 表三 and 表四, in page order

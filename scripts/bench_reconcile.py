@@ -14,7 +14,6 @@ import random
 import statistics
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,17 +21,15 @@ sys.path.insert(0, str(ROOT))
 
 from extract import reconcile  # noqa: E402
 from extract.pipeline import load_model, readings_of  # noqa: E402
-from training.generate import as_scanned, sample  # noqa: E402
+from training.generate import as_scanned, misread, sample  # noqa: E402
 
 
-def misread(s, rng: random.Random, count: int = 2) -> list:
+def misread_some(s, rng: random.Random, count: int = 2) -> list:
     cells = list(s.cells)
     keys = [i for i, k in enumerate(s.keys) if k and k.startswith("requests.") and cells[i].text.isascii()
             and cells[i].text.isdigit()]
     for i in rng.sample(keys, min(count, len(keys))):
-        text = cells[i].text
-        wrong = text[:-1] + reconcile.CONFUSABLE[text[-1]][0]
-        cells[i] = replace(cells[i], text=wrong, candidates=((wrong, 0.97), (text, 0.03)))
+        cells[i] = misread(cells[i])
     return cells
 
 
@@ -45,7 +42,7 @@ def main() -> None:
     cases = []
     for seed in range(4_000_000, 4_000_000 + args.reports):
         s = as_scanned(sample(seed), random.Random(seed))
-        cells = misread(s, random.Random(seed))
+        cells = misread_some(s, random.Random(seed))
         parse = model.predict(cells)
         readings, missing = readings_of(parse, cells, model)
         cases.append((readings, missing, parse.variant, s.values))

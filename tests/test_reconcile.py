@@ -5,9 +5,9 @@ import random
 from dataclasses import replace
 
 from extract.pipeline import load_model, read_tables, readings_of
-from extract.reconcile import CONFUSABLE, Identity, candidates, settle, solve
+from extract.reconcile import Identity, candidates, settle, solve
 from extract.records import Figure
-from training.generate import as_scanned, sample
+from training.generate import as_scanned, misread, sample
 
 
 def _scanned(seed: int):
@@ -16,13 +16,10 @@ def _scanned(seed: int):
 
 def _misread(s, key: str, p_wrong: float):
     """The scan with the cell of ``key`` read as a look-alike of its value, the OCR nearly sure of it."""
-    want = s.values[key]
-    text = str(want)
-    wrong = text[:-1] + CONFUSABLE[text[-1]][0]
     i = s.keys.index(key)
     cells = list(s.cells)
-    cells[i] = replace(cells[i], text=wrong, candidates=((wrong, p_wrong), (text, 1 - p_wrong)))
-    return cells, int(wrong), want
+    cells[i] = misread(replace(cells[i], text=str(s.values[key])), p_wrong)
+    return cells, int(cells[i].text), s.values[key]
 
 
 def _first_clean_seed(key: str) -> tuple:

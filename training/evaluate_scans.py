@@ -2,6 +2,7 @@
 
     python -m training.evaluate_scans --count 40            # mild/medium/heavy in turn, every style
     python -m training.evaluate_scans --count 6 --show 10   # a quick look at the errors
+    python -m training.evaluate_scans --misread 2           # misread digits: corrected or sent to review?
 
 Accuracy is taken before any arithmetic correction: the structure stage's own
 values against the rendered truth, per style and per degradation level.
@@ -13,6 +14,7 @@ import functools
 import hashlib
 import json
 import pickle
+import random
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -21,6 +23,7 @@ from extract import ocr
 from extract.cells import SEGMENT_GAP, PageBoxes, build_cells
 from extract.pipeline import load_model, read_tables
 from training import render
+from training.generate import misread
 from training.render import scan
 from training.train import is_right
 
@@ -114,6 +117,35 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
     }
 
 
+def misreads(count: int, start: int = EVAL_SEED, per_scan: int = 2, cache: Path | None = None) -> dict:
+    """What becomes of digits the recogniser misreads: on each scan, ``per_scan`` number cells
+    the reading placed right, in any table, are read as a look-alike (the recogniser nearly
+    sure of it), and the whole path runs again.  Outcomes of those cells, and silent errors
+    anywhere."""
+    model = load_model()
+    outcome, by_table = Counter(), defaultdict(Counter)
+    for i in range(count):
+        seed, level = start + i, LEVELS[i % len(LEVELS)]
+        s, boxes, _ = ocr_pages(seed, level, cache)
+        cells, _ = build_cells([PageBoxes(b, p.shape[0], SEGMENT_GAP) for b, p in zip(boxes, s.pages)])
+        parse = model.predict(cells)
+        right = [(a.cell, a.key) for a in parse.assignments if a.cell is not None and cells[a.cell].text.isdigit()
+                 and is_right(a.value, s.values.get(a.key))]
+        picked = dict(random.Random(seed).sample(right, min(per_scan, len(right))))
+        cells = [misread(c) if n in picked else c for n, c in enumerate(cells)]
+        readings, _ = read_tables(model.predict(cells), cells, model)
+        for r in readings:
+            ok = is_right(r.value, s.values.get(r.key))
+            outcome["silent_errors"] += not ok and r.status != "needs_review"
+            if r.key in picked.values():
+                what = ("corrected" if ok and r.status == "corrected" else
+                        "sent_to_review" if r.status == "needs_review" else "read_right" if ok else "silent_misread")
+                outcome["misread"] += 1
+                outcome[what] += 1
+                by_table[r.key.split(".")[0]][what] += 1
+    return {**outcome, "by_table": {t: dict(c) for t, c in by_table.items()}}
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=40)
@@ -121,8 +153,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--show", type=int, default=0)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--cache", type=Path, help="keep each scan's OCR boxes here and reuse them")
+    ap.add_argument("--misread", type=int, default=0, metavar="N",
+                    help="instead: read N placed number cells per scan as look-alike digits, and say what became of them")
     args = ap.parse_args(argv)
-    figures = evaluate(args.count, args.start, args.show, args.cache)
+    if args.misread:
+        figures = misreads(args.count, args.start, args.misread, args.cache)
+    else:
+        figures = evaluate(args.count, args.start, args.show, args.cache)
     print(json.dumps(figures, indent=1, ensure_ascii=False))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from extract.normalize import Kind, kind_of, normalize
+from extract.reconcile import CONFUSABLE
 from extract.records import Cell, Number
 from extract.schema import (
     APPLICANT_LABELS,
@@ -395,6 +396,14 @@ def as_scanned(s: Sample, rng: random.Random) -> Sample:
             labels.append(label)
             col += 1
     return Sample(cells, keys, labels, s.values, s.variant, s.agency, s.year, s.perturbations | {"scanned"}, s.rows)
+
+
+def misread(cell: Cell, p_wrong: float = 0.97) -> Cell:
+    """The cell as a poor scan's recogniser reads it: its last digit taken for its likeliest
+    look-alike, the recogniser nearly sure of that, the true reading its second best."""
+    text = cell.text
+    wrong = text[:-1] + CONFUSABLE[text[-1]][0]
+    return replace(cell, text=wrong, candidates=((wrong, p_wrong), (text, 1 - p_wrong)))
 
 
 def _heading(text: str) -> int | None:
