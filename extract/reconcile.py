@@ -315,12 +315,7 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
         # wrong value breaks no two identities that cross elsewhere
         in_doubt = any((by_key[k].doubt or k in missing) and v not in dict(candidates(by_key[k].text, ()))
                        for k, v in best.changes)
-        # a cell only one identity checks (表四's) is vouched for by the odds alone, and only for
-        # a reading of its own digits: against a value no candidate offers (a guess) at 100:1
-        alone = all(sum(k in i.keys for i in group) == 1 and v in dict(candidates(by_key[k].text, ()))
-                    for k, v in best.changes)
-        vouched = alone or _vouched(best, broken, prose, values, constants)
-        if len(near) == 1 and not in_doubt and not best.guessed and vouched:
+        if len(near) == 1 and not in_doubt and not best.guessed and _vouched(best, broken, prose, values, constants):
             taken[best] = math.exp(fixes[1].cost - best.cost) if len(fixes) > 1 else math.inf
             continue
         # a guessed value is a lost or merged number: the rest of its row may have shifted with it
