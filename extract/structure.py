@@ -422,7 +422,34 @@ def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tup
         if nxt is not None:
             found[nxt] = x
             k = nxt + 1
-    return found if 2 * len(found) >= len(labels) else {}
+    if 2 * len(found) >= len(labels):
+        return found
+    if table == "review_litigation" and region is None:
+        # 表四's fifteen narrow headings, often set a character a line, read as nothing; but
+        # their boxes still stand over their columns, evenly spaced
+        values = [_centre(cells[i]) for r in own for i in r.cells if cells[i].bbox is not None]
+        return _even_grid([c for c in cells[before:first] if c.bbox is not None and kind_of(c.text) == Kind.TEXT],
+                          len(labels), values)
+    return {}
+
+
+def _even_grid(heads: list[Cell], n: int, values: list[float]) -> dict[int, float]:
+    """Columns at an even pitch, from the narrow heading boxes over them (a heading over a
+    group of columns is wide: left out): the leftmost stack is the first column, the
+    rightmost the last, and every stack, and every value box below, falls on a column."""
+    narrow = [c for c in heads if c.bbox[2] - c.bbox[0] < 1.5 * float(np.median([h.bbox[2] - h.bbox[0] for h in heads]))] \
+        if heads else []
+    centres = [float(np.median(st)) for st in _stacks([(c.bbox[0], c.bbox[2]) for c in narrow])]
+    if len(centres) < 0.6 * n or not values:
+        return {}
+    pitch = (centres[-1] - centres[0]) / (n - 1)
+    at = [(x - centres[0]) / pitch for x in centres]
+    cols = [round(a) for a in at]
+    fits = all(abs(a - c) < 0.25 for a, c in zip(at, cols)) and len(set(cols)) == len(cols)
+    if not fits or any(abs((v - centres[0]) / pitch - round((v - centres[0]) / pitch)) > 0.3
+                       or not 0 <= round((v - centres[0]) / pitch) < n for v in values):
+        return {}
+    return {j: centres[0] + j * pitch for j in range(n)}
 
 
 def _heading_stacks(heads: list[Cell]) -> list[tuple[float, str]]:
