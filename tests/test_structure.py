@@ -63,3 +63,20 @@ def test_a_label_wrapped_over_lines_of_a_page_is_read_as_one():
     model = load_model().scanned
     joined = model.labels.predict_proba(["".join(cells[i].text for i in stacks[0])])[0]
     assert model.labels.classes_[joined.argmax()] == "requests.other.overdue_correction"
+
+
+def test_column_positions_follow_each_page_and_表四s_unreadable_headings():
+    from extract.records import Cell
+    from extract.structure import _even_grid, _page_shift
+
+    # headings found on the first page; the next page lies 15 px right and 2% wider
+    columns = {0: 762.0, 1: 870.0, 4: 1185.0, 5: 1292.0, 6: 1398.0}
+    page2 = [[1.02 * x + 15 + d] for x, d in ((762, 2), (870, -3), (1398, 1))]
+    a, b = _page_shift(page2, columns)
+    assert all(abs(a * x + b - (1.02 * x + 15)) < 5 for x in columns.values())
+    # 表四: fifteen headings a character a line, OCR'd as junk, a group heading over five
+    heads = [Cell("漢", 0, j, 2, (237 + 85 * j - 22, 800, 237 + 85 * j + 22, 850)) for j in range(15) if j != 3]
+    heads.append(Cell("未经复议直接起诉", 0, 20, 2, (650, 730, 1000, 776)))
+    grid = _even_grid(heads, 15, values=[237.0, 577.0, 1427.0])
+    assert len(grid) == 15 and abs(grid[3] - 492) < 2
+    assert _even_grid(heads, 15, values=[237.0, 280.0]) == {}  # a value between two columns: no grid
