@@ -257,7 +257,7 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
             readings = [replace(r, status="needs_review") if _row_of(r.key) in suspect else r for r in readings]
         doubtful: set[str] = set()
     else:
-        readings, doubtful = settle(readings, variant, figures, missing)
+        readings, doubtful = settle(readings, variant, figures, missing, strong)
     # an OCR'd cell the prose contradicts goes to a person too (exactly read ones: the report's own slip)
     prose, constants = stated(figures)
     doubtful |= {k for i in _broken(prose, {r.key: r.value for r in readings} | constants)
@@ -276,7 +276,7 @@ GUESS_COST = -math.log(CONFUSION_PRIOR) + 3.0
 
 
 def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...] = (),
-           missing: set[str] = frozenset()) -> tuple[list[Reading], set[str]]:
+           missing: set[str] = frozenset(), strong: float = 0.999) -> tuple[list[Reading], set[str]]:
     """Readings off a page after the certain corrections, and the keys a person must see.
 
     A page cell may be misread or misplaced (its candidates hold both), and a blank may
@@ -297,7 +297,10 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
     prose, constants = stated(figures)
     prose = [i for i in prose if all(k in by_key for k in i.parts)]
     alternatives = {k: r.candidates for k, r in by_key.items() if len(r.candidates) > 1}
-    taken, doubtful = {}, set()
+    # a row with a cell placed in doubt in a failing identity may have shifted as a whole: a
+    # column the scan lost moves every number after it, and the rows still add up
+    taken, doubtful = {}, {k for k in by_key if _row_of(k) in {
+        _row_of(c) for i in failing for c in i.keys if by_key[c].status == "needs_review" or by_key[c].placed < strong}}
     # 表三 and each group of 表四 share no cell: each is its own search
     for group in _connected(idents):
         broken = [i for i in failing if i in group]
@@ -321,6 +324,11 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
         # a guessed value is a lost or merged number: the rest of its row may have shifted with it
         doubtful |= {k for f in near for k, _ in f.changes}
         doubtful |= {k for f in near for g in f.guessed for k in by_key if _row_of(k) == _row_of(g)}
+    # 表四 is one printed line: a number placed in doubt there (a blank before it, or a box
+    # too many) may have pushed every later one a column on, and each group still adds up
+    line = [k for k in variant.keys if k.startswith("review_litigation.") and k in by_key]
+    first = next((n for n, k in enumerate(line) if by_key[k].status == "needs_review"), len(line))
+    doubtful |= set(line[first:])
     for fix, odds in taken.items():
         readings = _take(readings, fix, odds)
     return readings, doubtful
@@ -349,13 +357,15 @@ def _release(readings: list[Reading], idents: list[Identity], failing: list[Iden
     read after all when two identities over it hold: a misplaced number breaks its row or
     its column.  (Not a cell the page lacked: a derived value makes its identity hold.)"""
     broken = {k for i in failing for k in i.keys}
+    # where an identity fails, a whole table may have shifted: nothing there is released
+    tables = {k.split(".", 1)[0] for k in broken}
     count: dict[str, int] = {}
     for i in idents:
         for k in i.keys:
             count[k] = count.get(k, 0) + 1
     return [replace(r, status="read", confidence=max(r.confidence, VOUCHED))
             if r.status == "needs_review" and r.doubt is None and count.get(r.key, 0) >= 2
-            and r.key not in broken and r.key not in missing else r for r in readings]
+            and r.key.split(".", 1)[0] not in tables and r.key not in missing else r for r in readings]
 
 
 def _vouched(fix: Fix, failing: list[Identity], prose: list[Identity], values: dict, constants: dict) -> bool:

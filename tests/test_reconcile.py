@@ -113,7 +113,8 @@ def test_cells_placed_in_doubt_are_read_when_both_their_identities_hold():
         doubted = [replace(r, status="needs_review", confidence=0.5) if r.key.startswith(table) else r
                    for r in readings]
         out, flagged = settle(doubted, parse.variant, (), missing)
-        assert not flagged
         # 表三's cells sit in a row total and a column total; 表四's in one sum each, which a
-        # number in the wrong column of its group leaves holding
+        # number in the wrong column of its group leaves holding (and a number pushed on
+        # shifts every later one of its printed line)
         assert {r.status for r in out if r.key.startswith(table)} == {"read" if released else "needs_review"}
+        assert not {k for k in flagged if not k.startswith("review_litigation.")}
