@@ -242,22 +242,22 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     """Derive missing cells, correct certain misreadings (of a page), and send the rest of what breaks an identity to review.
 
     ``exact``: the cells are the report's own characters (a text or a text layer).
-    There, when an identity fails, its cells placed with less than ``strong``
-    confidence are suspects, and so are their whole rows (a misplaced cell shifts
-    its neighbours); failures among confidently placed cells are the report's own:
-    ``source_inconsistent``.  Cells read off a page are not exact: see ``settle``.
+    When an identity fails, its cells placed with less than ``strong`` confidence
+    are suspects, and so are their whole rows (a misplaced cell shifts its
+    neighbours; a column a scan lost moves every number after it, and the rows
+    still add up).  In an exact source, failures among confidently placed cells
+    are the report's own: ``source_inconsistent``.  Cells read off a page are not
+    exact: see ``settle``.
     """
     readings = fill_missing(readings, missing, variant)
     by_key = {r.key: r for r in readings}
-    if exact:
-        values = {k: r.value for k, r in by_key.items()}
-        suspect = {_row_of(k) for ident in _broken(identities(variant), values) for k in ident.keys
-                   if by_key[k].status == "needs_review" or by_key[k].placed < strong}
-        if suspect:
-            readings = [replace(r, status="needs_review") if _row_of(r.key) in suspect else r for r in readings]
-        doubtful: set[str] = set()
-    else:
-        readings, doubtful = settle(readings, variant, figures, missing, strong)
+    values = {k: r.value for k, r in by_key.items()}
+    suspect = {_row_of(k) for ident in _broken(identities(variant), values) for k in ident.keys
+               if by_key[k].status == "needs_review" or by_key[k].placed < strong}
+    doubtful = {k for k in by_key if _row_of(k) in suspect}
+    if not exact:
+        readings, unsure = settle(readings, variant, figures, missing)
+        doubtful |= unsure
     # an OCR'd cell the prose contradicts goes to a person too (exactly read ones: the report's own slip)
     prose, constants = stated(figures)
     doubtful |= {k for i in _broken(prose, {r.key: r.value for r in readings} | constants)
@@ -276,7 +276,7 @@ GUESS_COST = -math.log(CONFUSION_PRIOR) + 3.0
 
 
 def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...] = (),
-           missing: set[str] = frozenset(), strong: float = 0.999) -> tuple[list[Reading], set[str]]:
+           missing: set[str] = frozenset()) -> tuple[list[Reading], set[str]]:
     """Readings off a page after the certain corrections, and the keys a person must see.
 
     A page cell may be misread or misplaced (its candidates hold both), and a blank may
@@ -297,10 +297,7 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
     prose, constants = stated(figures)
     prose = [i for i in prose if all(k in by_key for k in i.parts)]
     alternatives = {k: r.candidates for k, r in by_key.items() if len(r.candidates) > 1}
-    # a row with a cell placed in doubt in a failing identity may have shifted as a whole: a
-    # column the scan lost moves every number after it, and the rows still add up
-    taken, doubtful = {}, {k for k in by_key if _row_of(k) in {
-        _row_of(c) for i in failing for c in i.keys if by_key[c].status == "needs_review" or by_key[c].placed < strong}}
+    taken, doubtful = {}, set()
     # 表三 and each group of 表四 share no cell: each is its own search
     for group in _connected(idents):
         broken = [i for i in failing if i in group]

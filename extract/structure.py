@@ -437,10 +437,12 @@ def _even_grid(heads: list[Cell], n: int, values: list[float]) -> dict[int, floa
     """Columns at an even pitch, from the narrow heading boxes over them (a heading over a
     group of columns is wide: left out): the leftmost stack is the first column, the
     rightmost the last, and every stack, and every value box below, falls on a column."""
-    narrow = [c for c in heads if c.bbox[2] - c.bbox[0] < 1.5 * float(np.median([h.bbox[2] - h.bbox[0] for h in heads]))] \
-        if heads else []
+    if not heads or not values:
+        return {}
+    width = float(np.median([h.bbox[2] - h.bbox[0] for h in heads]))
+    narrow = [c for c in heads if c.bbox[2] - c.bbox[0] < 1.5 * width]
     centres = [float(np.median(st)) for st in _stacks([(c.bbox[0], c.bbox[2]) for c in narrow])]
-    if len(centres) < 0.6 * n or not values:
+    if len(centres) < 0.6 * n:
         return {}
     pitch = (centres[-1] - centres[0]) / (n - 1)
     at = [(x - centres[0]) / pitch for x in centres]

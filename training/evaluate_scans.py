@@ -53,6 +53,11 @@ def ocr_pages(seed: int, level: str, cache: Path | None = None) -> tuple:
     return s, boxes, seconds
 
 
+def cells_of(s, boxes: list) -> list:
+    """The scan's cell sequence from its OCR boxes, as ingest builds it."""
+    return build_cells([PageBoxes(b, p.shape[0], SEGMENT_GAP) for b, p in zip(boxes, s.pages)])[0]
+
+
 def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | None = None) -> dict:
     """Accuracy before arithmetic correction per group; after it, what a user gets: silent
     errors, review load, accuracy of the cells not sent to review, and what became of the
@@ -67,7 +72,7 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
         seed, level = start + i, LEVELS[i % len(LEVELS)]
         s, boxes, ocr_seconds = ocr_pages(seed, level, cache)
         t = time.perf_counter()
-        cells, _ = build_cells([PageBoxes(b, p.shape[0], SEGMENT_GAP) for b, p in zip(boxes, s.pages)])
+        cells = cells_of(s, boxes)
         parse = model.predict(cells)
         readings, _ = read_tables(parse, cells, model)
         if ocr_seconds is not None:
@@ -127,7 +132,7 @@ def misreads(count: int, start: int = EVAL_SEED, per_scan: int = 2, cache: Path 
     for i in range(count):
         seed, level = start + i, LEVELS[i % len(LEVELS)]
         s, boxes, _ = ocr_pages(seed, level, cache)
-        cells, _ = build_cells([PageBoxes(b, p.shape[0], SEGMENT_GAP) for b, p in zip(boxes, s.pages)])
+        cells = cells_of(s, boxes)
         parse = model.predict(cells)
         right = [(a.cell, a.key) for a in parse.assignments if a.cell is not None and cells[a.cell].text.isdigit()
                  and is_right(a.value, s.values.get(a.key))]
