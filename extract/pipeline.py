@@ -53,7 +53,7 @@ def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple
         # a cell no identity can check has no second line of defence: it needs more confidence
         threshold = model.threshold if a.key in checked else model.threshold_unchecked
         # A row placed without its label, or an unchecked cell of an ambiguous line, goes to a person.
-        doubtful = a.doubt == "unlabelled" or (a.doubt == "ambiguous_line" and a.key not in checked)
+        doubtful = a.doubt in ("unlabelled", "unplaced") or (a.doubt == "ambiguous_line" and a.key not in checked)
         # an OCR'd cell is as sure as its placement times the recogniser's own belief in its reading
         ocr = cell.candidates if cell is not None else ()
         options = reconcile.candidates(cell.text, ocr) if ocr else ()

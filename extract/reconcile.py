@@ -251,13 +251,20 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     """
     readings = fill_missing(readings, missing, variant)
     by_key = {r.key: r for r in readings}
-    values = {k: r.value for k, r in by_key.items()}
-    suspect = {_row_of(k) for ident in _broken(identities(variant), values) for k in ident.keys
-               if by_key[k].status == "needs_review" or by_key[k].placed < strong}
-    doubtful = {k for k in by_key if _row_of(k) in suspect}
+    doubtful = set()
     if not exact:
-        readings, unsure = settle(readings, variant, figures, missing)
-        doubtful |= unsure
+        readings, doubtful = settle(readings, variant, figures, missing)
+    values = {r.key: r.value for r in readings}
+    suspect = {_row_of(k) for ident in _broken(identities(variant), values) for k in ident.keys
+               if by_key[k].status == "needs_review" or by_key[k].placed < strong
+               or k in doubtful and by_key[k].placed <= strong}
+    doubtful |= {k for k in by_key if _row_of(k) in suspect}
+    if not exact:
+        # a number whose column is in doubt may belong in any blank of its row: its row total
+        # holds wherever it sits (a page that prints zeros as blanks gives no other clue)
+        unsure = {_row_of(k) for k, r in by_key.items() if r.bbox and r.placed < strong
+                  and (r.status == "needs_review" or k in doubtful)}
+        doubtful |= {k for k, r in by_key.items() if _row_of(k) in unsure and not r.bbox and r.value == 0}
     # an OCR'd cell the prose contradicts goes to a person too (exactly read ones: the report's own slip)
     prose, constants = stated(figures)
     doubtful |= {k for i in _broken(prose, {r.key: r.value for r in readings} | constants)
@@ -294,6 +301,7 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
     idents = [i for i in identities(variant) if all(k in by_key for k in i.keys)]
     failing = _broken(idents, values)
     readings = _release(readings, idents, failing, missing)
+    by_key = {r.key: r for r in readings}
     prose, constants = stated(figures)
     prose = [i for i in prose if all(k in by_key for k in i.parts)]
     alternatives = {k: r.candidates for k, r in by_key.items() if len(r.candidates) > 1}
@@ -360,9 +368,25 @@ def _release(readings: list[Reading], idents: list[Identity], failing: list[Iden
     for i in idents:
         for k in i.keys:
             count[k] = count.get(k, 0) + 1
+    whole = _whole_line(readings, idents, broken)
     return [replace(r, status="read", confidence=max(r.confidence, VOUCHED))
-            if r.status == "needs_review" and r.doubt is None and count.get(r.key, 0) >= 2
-            and r.key.split(".", 1)[0] not in tables and r.key not in missing else r for r in readings]
+            if r.status == "needs_review" and r.doubt is None and r.key not in missing
+            and (count.get(r.key, 0) >= 2 and r.key.split(".", 1)[0] not in tables or r.key in whole) else r
+            for r in readings]
+
+
+def _whole_line(readings: list[Reading], idents: list[Identity], broken: set[str]) -> set[str]:
+    """表四's keys when its line is whole: a printed cell for every column, left to right on one
+    page, and every group adding up.  Then order and place agree, and a number lost or split
+    would have shifted one group's sum."""
+    line = [r for r in readings if r.key.startswith("review_litigation.")]
+    groups = [i for i in idents if i.rule.startswith("review_litigation.")]
+    if not line or not groups or broken & {r.key for r in line} or any(r.bbox is None for r in line):
+        return set()
+    xs = [r.bbox[0] for r in line]
+    if len({r.page for r in line}) > 1 or xs != sorted(xs):
+        return set()
+    return {r.key for r in line}
 
 
 def _vouched(fix: Fix, failing: list[Identity], prose: list[Identity], values: dict, constants: dict) -> bool:

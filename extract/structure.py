@@ -602,6 +602,25 @@ def _all_zero_groups(runs: list[Run], doubtful: list[bool], cells: list[Cell]) -
     return settled
 
 
+_NUMBERISH = re.compile(r"^[^\u4e00-\u9fff]{0,2}\d[^\u4e00-\u9fff]{0,6}$")
+
+
+def _unplaced(run: Run, decided: list[Assignment], cells: list[Cell], kinds: list[Kind]) -> bool:
+    """A number among the row's values that no column took (``.20`` for ``-20``, a ``1`` the
+    columns could not place): on a page that prints zeros as blanks, its column reads 0."""
+    taken = {a.cell for a in decided}
+    label = cells[run.anchor].bbox if run.anchor is not None else None
+    for i in range(*run.span):
+        t, box = normalize(cells[i].text), cells[i].bbox
+        if i in taken or t.endswith((".", "、")) or not _NUMBERISH.match(t):
+            continue
+        if label and box and box[2] <= label[2] + 0.5 * (box[3] - box[1]):
+            continue  # in the label's own column: a piece of the label (“三安全一稳定”'s quotes read as 99)
+        if kinds[i] == Kind.TEXT or parse_number(t) not in (0, None):
+            return True
+    return False
+
+
 # --- the whole classifier -----------------------------------------------------------------
 
 class StructureModel:
@@ -714,11 +733,12 @@ class StructureModel:
                 pair, empty = column_marginals(per_run[r])
             else:
                 pair, empty = np.zeros((0, len(keys))), np.ones(len(keys))
+            decided = [self._decide(key, run, pair[:, j], float(empty[j]), cells, run.anchor_p if whole[r] else 1.0)
+                       for j, key in enumerate(keys)]
             doubt = ("unlabelled" if (not whole[r] or r in before_lost) and r not in settled else
-                     "ambiguous_line" if shift_ambiguous(run, cells, kinds) else None)
-            for j, key in enumerate(keys):
-                a = self._decide(key, run, pair[:, j], float(empty[j]), cells, run.anchor_p if whole[r] else 1.0)
-                assignments.append(replace(a, doubt=doubt))
+                     "ambiguous_line" if shift_ambiguous(run, cells, kinds) else
+                     "unplaced" if self.geometric and _unplaced(run, decided, cells, kinds) else None)
+            assignments.extend(replace(a, doubt=doubt) for a in decided)
         done = {a.key for a in assignments}
         for key in variant.keys:  # rows whose run could not be formed at all
             if key not in done:
