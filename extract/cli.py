@@ -24,10 +24,20 @@ def run(
     out: Path | None = typer.Option(None, "-o", "--out", help="Output file (one input) or directory (several)"),
     fmt: Format = typer.Option(Format.json, "--format", "-f", help="json (the contract) or csv (one row per cell)"),
     device: str = typer.Option("cpu", help="where OCR runs: cpu, or cuda (needs: pip install 'extract[gpu]')"),
+    db: str | None = typer.Option(None, "--db", help="also store each report for review (a SQLite file or a database URL)"),
 ) -> None:
     """Extract the canonical tables of each report (the default command: `extract FILE ...`)."""
-    from . import output
-    from .pipeline import extract
+    from . import ingest, output
+    from .pipeline import extract_document
+
+    store = _store(db) if db else None
+
+    def extract(f: Path, device: str):
+        doc = ingest.read(f, device=device, keep_images=store is not None)
+        report = extract_document(doc)
+        if store is not None:
+            store.add_report(report, doc.images, doc.cells)
+        return report
 
     render = output.to_json if fmt is Format.json else output.to_csv
     suffix = f".{fmt.value}"
@@ -67,17 +77,66 @@ def train(
     reports: int = typer.Option(400, help="generated reports to train on"),
     calibrate: int = typer.Option(300, help="generated reports to calibrate confidence on"),
     out: Path | None = typer.Option(None, help="where to write the model (default: models/structure.joblib)"),
+    with_corrections: bool = typer.Option(False, "--with-corrections", help="also learn from reviewers' decisions"),
+    db: str = typer.Option("results.sqlite", "--db", help="the results store the decisions are in"),
 ) -> None:
-    """Retrain the table-structure classifier from generated reports."""
+    """Retrain the table-structure classifier from generated reports (and reviewed scans)."""
     from training import train as training
 
     args = ["--train", str(reports), "--calibrate", str(calibrate)]
     if out:
         args += ["--out", str(out)]
+    if with_corrections:
+        args += ["--with-corrections", db]
     training.main(args)
 
 
-COMMANDS = {"run", "train"}
+@app.command("review")
+def review(
+    db: str = typer.Option("results.sqlite", "--db", help="the results store: a SQLite file or a database URL"),
+    data_dir: Path | None = typer.Option(None, help="page images (default: beside a SQLite file, NAME.data/)"),
+    host: str = typer.Option("127.0.0.1", help="address to listen on (loopback unless you mean otherwise)"),
+    port: int = typer.Option(8000),
+) -> None:
+    """Serve the review pages: reviewers confirm or correct the cells marked needs_review."""
+    from .review import serve
+
+    store = _store(db, data_dir)
+    typer.echo(f"extract review: http://{host}:{port}/ ({len(store.reports())} reports)", err=True)
+    serve(store, host, port)
+
+
+@app.command("add-reviewer")
+def add_reviewer(
+    name: str = typer.Argument(..., help="the reviewer's login name"),
+    db: str = typer.Option("results.sqlite", "--db", help="the results store: a SQLite file or a database URL"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin (scripts)"),
+) -> None:
+    """Create a reviewer account (or set a new password); passwords are stored as scrypt hashes."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else \
+        typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        _store(db).add_reviewer(name, password)
+    except ExtractError as e:
+        typer.echo(f"extract: {e}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"reviewer {name} ready", err=True)
+
+
+def _store(db: str, data_dir: Path | None = None):
+    from .store import Store
+
+    try:
+        return Store(db, data_dir)
+    except ExtractError as e:
+        typer.echo(f"extract: {e}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as e:  # an unreachable server, a file that is no database
+        typer.echo(f"extract: cannot open the results store {db}: {e.__class__.__name__}: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+COMMANDS = {"run", "train", "review", "add-reviewer"}
 
 
 def main() -> None:

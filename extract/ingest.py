@@ -22,11 +22,13 @@ MAX_PDF_BYTES = 500 * 1024 * 1024
 _PROSE = 40  # a line longer than this with no table structure is running text, not a cell
 
 
-def read(path: str | Path, ocr=None, device: str = "cpu") -> Document:
+def read(path: str | Path, ocr=None, device: str = "cpu", keep_images: bool = False) -> Document:
     """Read a report file of any supported kind.
 
     Pages with no usable text layer, and images, are read by ``ocr`` (by default
     the PP-OCR engine on ``device``); a usable text layer is never OCR'd.
+    ``keep_images``: the document keeps its page images (on the grid its boxes lie on),
+    for a reviewer's crops.
     """
     path = Path(path)
     try:
@@ -46,9 +48,9 @@ def read(path: str | Path, ocr=None, device: str = "cpu") -> Document:
     data = path.read_bytes()
     source = lambda kind, pages=1: Source(str(path), hashlib.sha256(data).hexdigest(), pages, kind)  # noqa: E731
     if kind == "pdf":
-        return read_pdf(data, path, source, ocr or _LazyOcr(device))
+        return read_pdf(data, path, source, ocr or _LazyOcr(device), keep_images)
     if kind == "image":
-        return read_image(data, path, source, ocr or _LazyOcr(device))
+        return read_image(data, path, source, ocr or _LazyOcr(device), keep_images)
     if kind == "docx":
         text, cells = parse_docx(data, path)
         return Document(source("docx"), text, cells)
@@ -108,33 +110,49 @@ class _LazyOcr:
     def __init__(self, device: str):
         self.device = device
 
-    def read(self, image, page: int):
+    def read_page(self, image, page: int):
         from .ocr import default_engine
 
-        return default_engine(self.device).read(image, page)
+        return default_engine(self.device).read_page(image, page)
 
 
 # --- PDF ----------------------------------------------------------------------------------
 
 
-def read_pdf(data: bytes, path: Path, source, ocr) -> Document:
+def read_pdf(data: bytes, path: Path, source, ocr, keep_images: bool = False) -> Document:
     from . import pdf
     from .cells import CHAR_GAP, SEGMENT_GAP, PageBoxes, build_cells
 
-    pages, scanned = [], 0
-    for page in pdf.pages(data, str(path)):
+    pages, scanned, images = [], 0, {}
+    for page in pdf.pages(data, str(path), keep_images=keep_images):
         gap = CHAR_GAP
         if page.boxes is None:
-            page.boxes = [] if is_blank(page.image) else ocr.read(page.image, page.number)
+            if not is_blank(page.image):
+                read = ocr.read_page(page.image, page.number)
+                page.boxes, page.image = read.boxes, read.image
+            else:
+                page.boxes = []
             scanned += 1
-            page.image = None
             gap = SEGMENT_GAP
+        if keep_images and page.boxes:
+            images[page.number] = page.image
+        page.image = None
         pages.append(PageBoxes(page.boxes, page.height, gap))
     cells, text = build_cells(pages)
-    return Document(source("pdf-scan" if scanned else "pdf-text", pdf.page_count(data, str(path))), text, cells)
+    kind = "pdf-scan" if scanned else "pdf-text"
+    return Document(source(kind, pdf.page_count(data, str(path))), text, cells, images)
 
 
-def read_image(data: bytes, path: Path, source, ocr) -> Document:
+def _read_frame(ocr, frame, page: int, images: dict | None):
+    if is_blank(frame):
+        return []
+    read = ocr.read_page(frame, page)
+    if images is not None:
+        images[page] = read.image
+    return read.boxes
+
+
+def read_image(data: bytes, path: Path, source, ocr, keep_images: bool = False) -> Document:
     """PNG, JPEG or (multi-page) TIFF scans, each frame a page."""
     import numpy as np
     from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -146,10 +164,11 @@ def read_image(data: bytes, path: Path, source, ocr) -> Document:
         frames = [np.asarray(frame.convert("L")) for _, frame in zip(range(MAX_PAGES), ImageSequence.Iterator(img))]
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
         raise ExtractError(f"{path} is not a readable image ({e.__class__.__name__})") from None
-    pages = [PageBoxes([] if is_blank(frame) else ocr.read(frame, i + 1), frame.shape[0], SEGMENT_GAP)
+    images = {} if keep_images else None
+    pages = [PageBoxes(_read_frame(ocr, frame, i + 1, images), frame.shape[0], SEGMENT_GAP)
              for i, frame in enumerate(frames)]
     cells, text = build_cells(pages)
-    return Document(source("image", len(frames)), text, cells)
+    return Document(source("image", len(frames)), text, cells, images or {})
 
 
 # --- plain text ---------------------------------------------------------------------------

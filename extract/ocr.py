@@ -4,7 +4,7 @@ The default engine runs PaddleOCR's PP-OCR detection and recognition models
 as shipped in the ``rapidocr`` wheel, on onnxruntime (CPU unless ``device``
 is ``cuda``).  Orientation is decided once per page, not per box: rapidocr's
 per-box classifier costs about a second a page and can flip short numbers
-(``10`` read as ``01``).  Any object with ``read(image, page) -> list[Box]``
+(``10`` read as ``01``).  Any object with ``read_page(image, page) -> OcrPage``
 can replace it.
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
@@ -22,8 +23,16 @@ from .cells import Box
 from .records import ExtractError
 
 
+@dataclass(frozen=True, slots=True)
+class OcrPage:
+    """A page's text boxes, and the page as they lie on it (deskewed, turned upright)."""
+
+    boxes: list[Box]
+    image: np.ndarray
+
+
 class OcrEngine(Protocol):
-    def read(self, image: np.ndarray, page: int) -> list[Box]: ...
+    def read_page(self, image: np.ndarray, page: int) -> OcrPage: ...
 
 
 def gray(image: np.ndarray) -> np.ndarray:
@@ -196,6 +205,9 @@ class RapidOcr:
         return kept, self.recognize_crops(crops) if crops else []
 
     def read(self, image: np.ndarray, page: int) -> list[Box]:
+        return self.read_page(image, page).boxes
+
+    def read_page(self, image: np.ndarray, page: int) -> OcrPage:
         angle = skew_angle(image)  # a sideways page's rules are still near horizontal or vertical
         if 0.2 < abs(angle) < 15:
             image = rotate(image, angle)
@@ -212,7 +224,7 @@ class RapidOcr:
         # a dash alone in a box is a zero mark the recogniser took for the character 一
         lines = [("—", s, ()) if t.strip() == "一" else (t, s, alt) for t, s, alt in lines]
         boxes = [b for r, (t, s, alt) in zip(rects, lines) if t.strip() for b in split_numbers(Box(t, r, page, s, alt))]
-        return read_slashes(image, boxes)
+        return OcrPage(read_slashes(image, boxes), image)
 
 
 def _mean_score(lines: list[tuple]) -> float:

@@ -39,8 +39,9 @@ def open_pdf(data: bytes, name: str) -> pdfium.PdfDocument:
         raise ExtractError(f"{name} is not a readable PDF ({e})") from None
 
 
-def pages(data: bytes, name: str, ocr_dpi: int = 200, max_pages: int = MAX_PAGES):
-    """Yield the report's pages one at a time (a page image is freed before the next is made)."""
+def pages(data: bytes, name: str, ocr_dpi: int = 200, max_pages: int = MAX_PAGES, keep_images: bool = False):
+    """Yield the report's pages one at a time (a page image is freed before the next is made);
+    ``keep_images``: text-layer pages come with their image too, on their boxes' grid."""
     pdf = open_pdf(data, name)
     try:
         n = len(pdf)
@@ -52,7 +53,8 @@ def pages(data: bytes, name: str, ocr_dpi: int = 200, max_pages: int = MAX_PAGES
                 boxes = text_layer(page, i + 1)
                 if boxes is not None:
                     w, h = page.get_size()
-                    yield Page(i + 1, w * TEXT_DPI / 72, h * TEXT_DPI / 72, TEXT_DPI, boxes=boxes)
+                    image = page.render(scale=TEXT_DPI / 72, grayscale=True).to_numpy().copy() if keep_images else None
+                    yield Page(i + 1, w * TEXT_DPI / 72, h * TEXT_DPI / 72, TEXT_DPI, boxes=boxes, image=image)
                 else:
                     bitmap = page.render(scale=ocr_dpi / 72, grayscale=True)
                     image = bitmap.to_numpy().copy()

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from . import ingest, metadata, reconcile
 from .normalize import parse_number
-from .records import Cell, Check, Document, ExtractError, Figure, Reading, Report
+from .records import Basis, Cell, Check, Document, ExtractError, Figure, Number, Reading, Report
 from .structure import Parse, StructureModel, StructureModels
 
 MODEL_PATH = Path(os.environ.get("EXTRACT_MODEL", Path(__file__).resolve().parent.parent / "models" / "structure.joblib"))
@@ -32,8 +33,10 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
     meta = metadata.read(doc.text)
     parse = model.predict(doc.cells, meta.layout)
     _require_tables(parse, doc)
-    readings, checks = read_tables(parse, doc.cells, model, meta.figures)
-    return Report(doc.source, meta, parse.variant.layout, readings, checks)
+    readings, missing = readings_of(parse, doc.cells, model)
+    basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not model.geometric)
+    readings, checks = reconcile_basis(basis, meta.figures)
+    return Report(doc.source, meta, parse.variant.layout, readings, checks, basis)
 
 
 def read_tables(parse: Parse, cells: list[Cell], model: StructureModels | StructureModel,
@@ -42,6 +45,17 @@ def read_tables(parse: Parse, cells: list[Cell], model: StructureModels | Struct
     model = model.for_cells(cells)
     readings, missing = readings_of(parse, cells, model)
     return reconcile.reconcile(readings, missing, parse.variant, model.strong, figures, exact=not model.geometric)
+
+
+def reconcile_basis(basis: Basis, figures: tuple[Figure, ...] = (),
+                    decided: dict[str, Number] | None = None) -> tuple[list[Reading], list[Check]]:
+    """Reconcile the structure stage's readings, with the values a person ``decided`` taken as certain."""
+    decided = decided or {}
+    readings = [replace(r, value=decided[r.key], text=str(decided[r.key]), confidence=1.0, status="read",
+                        candidates=(), placement=1.0, doubt=None) if r.key in decided else r
+                for r in basis.readings]
+    return reconcile.reconcile(readings, set(basis.missing) - set(decided), basis.variant, basis.strong, figures,
+                               basis.exact)
 
 
 def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple[list[Reading], set[str]]:

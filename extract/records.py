@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .schema import Variant
+
 Number = int | float
 BBox = tuple[float, float, float, float]
 
@@ -43,6 +45,7 @@ class Document:
     source: Source
     text: str
     cells: list[Cell]
+    images: dict = field(default_factory=dict)  # page number -> image its boxes lie on (when kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,18 @@ class Metadata:
     figures: tuple[Figure, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """What reconciliation started from (the structure stage's readings, before any identity
+    was applied), kept so that a reviewer's decisions can be reconciled with the rest again."""
+
+    readings: tuple[Reading, ...]
+    missing: frozenset[str]
+    variant: Variant
+    strong: float
+    exact: bool
+
+
 @dataclass(slots=True)
 class Report:
     source: Source
@@ -98,3 +113,4 @@ class Report:
     layout: str
     readings: list[Reading]
     checks: list[Check] = field(default_factory=list)
+    basis: Basis | None = None

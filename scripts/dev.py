@@ -2,13 +2,14 @@
 """Set-up and run, with nothing but Python on the machine.
 
     python3 scripts/dev.py demo    # create .venv, install, run extract on a sample report
-    python3 scripts/dev.py test    # create .venv, install, run ruff and the whole test suite
+    python3 scripts/dev.py test    # create .venv, install (and Debian's chromium and postgresql), run ruff and all tests
 
 The virtual environment is (re)installed only when pyproject.toml changed.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import venv
@@ -38,12 +39,31 @@ def ensure() -> None:
     stamp.write_text(want)
 
 
+# Debian packages the tests use: the browser the review tests drive (no browser download from
+# a hub), and a PostgreSQL server the store's tests start on loopback
+SYSTEM = {"chromium": Path("/usr/bin/chromium"), "postgresql": Path("/usr/lib/postgresql")}
+
+
+def ensure_system() -> None:
+    """Install the tests' Debian packages when missing, where this machine lets us (root, apt)."""
+    missing = [name for name, path in SYSTEM.items() if not path.exists()]
+    if not missing:
+        return
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not Path("/usr/bin/apt-get").exists():
+        sys.exit(f"set-up: the tests need Debian's {' and '.join(missing)}: run `apt-get install {' '.join(missing)}` as root")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if run("apt-get", "update", "-qq") or \
+            subprocess.call(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env):
+        sys.exit(f"set-up failed: apt-get could not install {' '.join(missing)}")
+
+
 def main() -> int:
     what = sys.argv[1] if len(sys.argv) > 1 else "demo"
     ensure()
     if what == "demo":
         return run(BIN / "extract", SAMPLE, *sys.argv[2:])
     if what == "test":
+        ensure_system()
         return run(BIN / "ruff", "check", "extract", "training", "tests", "scripts") or \
             run(BIN / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *sys.argv[2:])
     print(__doc__)

@@ -92,9 +92,11 @@ def _samples(seeds: range, scanned: bool) -> list:
 def train(n_train: int = 400, n_calibrate: int = 300, extra: list | None = None,
           threshold_margin: int = 1, scanned: bool = False, log=print) -> tuple[StructureModel, dict]:
     t0 = time.time()
-    samples = _samples(range(n_train), scanned) + list(extra or [])
+    generated = _samples(range(n_train), scanned)
+    samples = generated + list(extra or [])
     model = StructureModel(geometric=scanned, calibration="isotonic" if scanned else "sigmoid")
-    model.fit_labels(*label_data(samples, seed=n_train))
+    # label texts from generated reports only: a reviewed report says where values sit, not what labels say
+    model.fit_labels(*label_data(generated, seed=n_train))
     log(f"label model: {len(model.labels.classes_)} classes ({time.time() - t0:.0f}s)")
     model.fit_values([s.cells for s in samples], [s.keys for s in samples], [s.variant for s in samples])
     log(f"value model fitted ({time.time() - t0:.0f}s)")
@@ -137,10 +139,13 @@ def train(n_train: int = 400, n_calibrate: int = 300, extra: list | None = None,
     return model, stats
 
 
-def train_both(n_train: int = 400, n_calibrate: int = 300, log=print) -> tuple[StructureModels, dict]:
-    """The text model and the scan model, from the same generated reports."""
+def train_both(n_train: int = 400, n_calibrate: int = 300, reviewed: list | None = None,
+               log=print) -> tuple[StructureModels, dict]:
+    """The text model and the scan model, from the same generated reports (the scan model also
+    from ``reviewed`` scans: where reviewers said the values sit)."""
     text, text_stats = train(n_train, n_calibrate, log=log)
-    scanned, scanned_stats = train(n_train, n_calibrate, scanned=True, log=log)
+    scanned, scanned_stats = train(n_train, n_calibrate, extra=reviewed, scanned=True, log=log)
+    scanned_stats["reviewed_reports"] = len(reviewed or [])
     return StructureModels(text, scanned), {"text": text_stats, "scanned": scanned_stats}
 
 
@@ -155,8 +160,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--train", type=int, default=400, help="generated reports to train on")
     ap.add_argument("--calibrate", type=int, default=300, help="generated reports to calibrate confidence on")
     ap.add_argument("--out", type=Path, default=MODEL_DIR / "structure.joblib")
+    ap.add_argument("--with-corrections", metavar="DB", help="also learn from the scans reviewers finished in this store")
     args = ap.parse_args(argv)
-    model, stats = train_both(args.train, args.calibrate)
+    reviewed = None
+    if args.with_corrections:
+        from extract.store import Store
+        from training.corrections import samples
+
+        reviewed = samples(Store(args.with_corrections))
+        print(f"{len(reviewed)} reviewed scans from {args.with_corrections}")
+    model, stats = train_both(args.train, args.calibrate, reviewed)
     save(model, stats, args.out)
     print(f"saved {args.out}")
 
