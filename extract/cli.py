@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from enum import Enum
 from pathlib import Path
 
@@ -91,6 +92,82 @@ def train(
     training.main(args)
 
 
+@app.command("batch")
+def batch(
+    target: Path = typer.Argument(..., help="a folder of reports (searched recursively) or a file listing paths, one a line"),
+    db: str = typer.Option("results.sqlite", "--db", help="the results store: a SQLite file or a database URL"),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="worker processes (each loads the model once)"),
+    device: str = typer.Option("cpu", help="where OCR runs: cpu or cuda"),
+    images: bool = typer.Option(True, help="keep page images for review crops"),
+) -> None:
+    """Read every report of a folder into the store; resumable (files already done are skipped,
+    renamed copies too), parallel, and a failing file is recorded and passed over."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from . import batch as bulk
+    from .years import breaks
+
+    store = _store(db)
+    try:
+        paths = bulk.inputs(target)
+    except ExtractError as e:
+        typer.echo(f"extract: {e}", err=True)
+        raise typer.Exit(2) from None
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task("reports", total=None, rate="")
+        t0 = time.perf_counter()
+
+        def step(n: int, total: int) -> None:
+            per_min = n / max(time.perf_counter() - t0, 1e-9) * 60
+            bar.update(task, completed=n, total=total, rate=f"{per_min:.1f}/min")
+
+        summary = bulk.run(paths, store, workers, device, images, step)
+    typer.echo(f"extract batch: {summary.done} read, {summary.failed} failed, {summary.skipped} already done "
+               f"({summary.seconds:.0f} s)", err=True)
+    for path, error in store.failures()[-summary.failed:] if summary.failed else []:
+        typer.echo(f"  failed: {error}" if path in error else f"  failed: {path}: {error}", err=True)
+    found = breaks(store)
+    if found:
+        typer.echo(f"extract batch: {len(found)} cross-year breaks (extract years --db {db})", err=True)
+
+
+@app.command("years")
+def years(
+    db: str = typer.Option("results.sqlite", "--db", help="the results store"),
+) -> None:
+    """Cross-year checks: each agency's carry-overs and 现行有效 counts from one year to the next."""
+    import json
+
+    from .years import breaks
+
+    found = breaks(_store(db))
+    for b in found:
+        typer.echo(json.dumps(b.as_dict(), ensure_ascii=False))
+    if found:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export(
+    db: str = typer.Option("results.sqlite", "--db", help="the results store"),
+    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or parquet"),
+    shape: str = typer.Option("wide", help="wide: one row per report, every key a column; long: one row per cell"),
+    out: Path | None = typer.Option(None, "-o", "--out", help="output file (default: stdout; parquet needs a file)"),
+) -> None:
+    """Every stored report, as a table."""
+    from . import export as exporting
+
+    try:
+        data = exporting.export(_store(db), fmt, shape, out)
+    except ExtractError as e:
+        typer.echo(f"extract: {e}", err=True)
+        raise typer.Exit(2) from None
+    if out is None:
+        sys.stdout.write(data)
+
+
 @app.command("review")
 def review(
     db: str = typer.Option("results.sqlite", "--db", help="the results store: a SQLite file or a database URL"),
@@ -136,7 +213,7 @@ def _store(db: str, data_dir: Path | None = None):
         raise typer.Exit(2) from None
 
 
-COMMANDS = {"run", "train", "review", "add-reviewer"}
+COMMANDS = {"run", "train", "review", "add-reviewer", "batch", "years", "export"}
 
 
 def main() -> None:

@@ -88,6 +88,20 @@ decisions = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# every input file a batch met, by content: done (its report) or failed (its error)
+files = sa.Table(
+    "files", meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.String(64), index=True),  # none when the file could not even be read
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),  # done | failed
+    sa.Column("error", sa.Text),
+    sa.Column("report_id", sa.Integer),
+    sa.Column("seconds", sa.Float),
+    sa.Column("at", sa.Float, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 reviewers = sa.Table(
     "reviewers", meta,
     sa.Column("name", sa.String(64), primary_key=True),
@@ -167,33 +181,55 @@ class Store:
 
     # reports ----------------------------------------------------------------------------------
 
-    def add_report(self, report: Report, images: dict[int, object] | None = None, sequence: list[Cell] = ()) -> int:
+    def add_report(self, report: Report, images: dict[int, object] | None = None, sequence: list[Cell] = (),
+                   seconds: float | None = None) -> int:
         """Store a report, its page images and the cell sequence it was read from.  The same file
         stored again replaces the earlier reading, unless a reviewer has decided any of its
         cells: then the reviewed one stays (its id is returned), as nothing reviewed is overwritten."""
         if report.basis is None:
             raise ValueError("a stored report needs its reconciliation basis")
-        with self.engine.begin() as con:
-            old = con.execute(sa.select(reports.c.id).where(reports.c.sha256 == report.source.sha256)).scalar()
-            if old is not None:
-                if con.execute(sa.select(sa.func.count()).where(decisions.c.report_id == old)).scalar():
-                    return old
-                con.execute(cells.delete().where(cells.c.report_id == old))
-                con.execute(checks.delete().where(checks.c.report_id == old))
-                con.execute(reports.delete().where(reports.c.id == old))
-            rid = con.execute(reports.insert().values(
-                sha256=report.source.sha256, path=report.source.path, kind=report.source.kind,
-                pages=report.source.pages, agency=report.metadata.agency, year=report.metadata.year,
-                layout=report.layout, figures=json.dumps([asdict(f) for f in report.metadata.figures], ensure_ascii=False),
-                basis=_dump_basis(report.basis), created=time.time(),
-                cells=json.dumps([[c.text, c.row, c.col, c.page, list(c.bbox) if c.bbox else None,
-                                   [list(x) for x in c.candidates]] for c in sequence], ensure_ascii=False),
-            )).inserted_primary_key[0]
-            con.execute(cells.insert(), [_cell_row(rid, n, r) for n, r in enumerate(report.readings)])
-            _write_checks(con, rid, report.checks)
+        # images first: a run killed before the transaction below commits leaves a file to redo
         for page, image in (images or {}).items():
             self._save_page(report.source.sha256, page, image)
+        with self.engine.begin() as con:
+            rid = self._add_report(con, report, sequence)
+            con.execute(files.insert().values(sha256=report.source.sha256, path=report.source.path, status="done",
+                                              report_id=rid, seconds=seconds, at=time.time()))
         return rid
+
+    def _add_report(self, con, report: Report, sequence: list[Cell]) -> int:
+        old = con.execute(sa.select(reports.c.id).where(reports.c.sha256 == report.source.sha256)).scalar()
+        if old is not None:
+            if con.execute(sa.select(sa.func.count()).where(decisions.c.report_id == old)).scalar():
+                return old
+            con.execute(cells.delete().where(cells.c.report_id == old))
+            con.execute(checks.delete().where(checks.c.report_id == old))
+            con.execute(reports.delete().where(reports.c.id == old))
+        rid = con.execute(reports.insert().values(
+            sha256=report.source.sha256, path=report.source.path, kind=report.source.kind,
+            pages=report.source.pages, agency=report.metadata.agency, year=report.metadata.year,
+            layout=report.layout, figures=json.dumps([asdict(f) for f in report.metadata.figures], ensure_ascii=False),
+            basis=_dump_basis(report.basis), created=time.time(),
+            cells=json.dumps([[c.text, c.row, c.col, c.page, list(c.bbox) if c.bbox else None,
+                               [list(x) for x in c.candidates]] for c in sequence], ensure_ascii=False),
+        )).inserted_primary_key[0]
+        con.execute(cells.insert(), [_cell_row(rid, n, r) for n, r in enumerate(report.readings)])
+        _write_checks(con, rid, report.checks)
+        return rid
+
+    def record_failure(self, sha256: str | None, path: str, error: str) -> None:
+        with self.engine.begin() as con:
+            con.execute(files.insert().values(sha256=sha256, path=path, status="failed", error=error, at=time.time()))
+
+    def files_seen(self) -> set[str]:
+        """The content hashes of every file a run has finished, done or failed."""
+        with self.engine.connect() as con:
+            return {h for (h,) in con.execute(sa.select(files.c.sha256).where(files.c.sha256.is_not(None)))}
+
+    def failures(self) -> list[tuple[str, str]]:
+        with self.engine.connect() as con:
+            return [(p, e) for p, e in con.execute(sa.select(files.c.path, files.c.error)
+                                                   .where(files.c.status == "failed").order_by(files.c.id))]
 
     def report(self, report_id: int) -> Report:
         """The report as it stands now, reviewed values included."""
@@ -229,6 +265,17 @@ class Store:
              .join(cells, cells.c.report_id == reports.c.id).group_by(reports.c.id).order_by(sa.desc("to_review"), reports.c.id))
         with self.engine.connect() as con:
             return [dict(r) for r in con.execute(q).mappings()]
+
+    def values(self, report_ids: list[int], keys: list[str]) -> dict[int, dict[str, Number]]:
+        """Some keys' values of many reports at once: {report id: {key: value}}."""
+        out: dict[int, dict[str, Number]] = {}
+        with self.engine.connect() as con:
+            for start in range(0, len(report_ids), 500):
+                q = sa.select(cells.c.report_id, cells.c.key, cells.c.value).where(
+                    cells.c.report_id.in_(report_ids[start:start + 500]) & cells.c.key.in_(keys))
+                for rid, key, value in con.execute(q):
+                    out.setdefault(rid, {})[key] = json.loads(value)
+        return out
 
     def reviewed(self, report_id: int) -> dict[str, Number]:
         """The values reviewers decided for the report's cells (the latest decision that stands)."""

@@ -1,0 +1,174 @@
+"""Bulk runs: a folder (or a list) of reports into the results store, resumable and parallel.
+
+Every input is known by the SHA-256 of its bytes: a file already done (under any name)
+is skipped, so a run killed at any moment, even with SIGKILL, and started again does
+nothing twice and loses nothing.  Worker processes read reports (each loads the model
+and the OCR engine once); the parent alone writes to the store, one transaction per
+file, the report and the file's record together.  A file that fails is recorded with
+its error, and the run goes on.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .records import Cell, ExtractError, Report
+from .store import Store
+
+SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt", ".html", ".htm", ".docx"})
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    path: str
+    sha256: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What reading one file gave: a report (with its page images and cells) or an error."""
+
+    job: Job
+    report: Report | None = None
+    images: dict = field(default_factory=dict)
+    cells: list[Cell] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class Summary:
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0  # already in the store (or the same bytes twice in this run)
+    seconds: float = 0.0
+
+
+def inputs(target: Path) -> list[Path]:
+    """A folder's report files (recursively, in name order), or the paths a list file names."""
+    target = Path(target)
+    if target.is_dir():
+        return sorted(p for p in target.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    if not target.is_file():
+        raise ExtractError(f"{target}: no such folder or list file")
+    base = target.parent
+    lines = [line.strip() for line in target.read_text(encoding="utf-8").splitlines()]
+    return [p if p.is_absolute() else base / p for p in map(Path, lines) if str(p) and not str(p).startswith("#")]
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def plan(paths: Iterable[Path], store: Store) -> tuple[list[Job], int, list[tuple[str, str]]]:
+    """The jobs still to do (unique by content, not in the store), how many were skipped,
+    and the files that could not even be read (path, error)."""
+    done = store.files_seen()
+    jobs, skipped, unreadable, seen = [], 0, [], set()
+    for p in paths:
+        try:
+            sha = sha256_of(p)
+        except OSError as e:
+            unreadable.append((str(p), f"cannot read {p}: {e.strerror or e}"))
+            continue
+        if sha in done or sha in seen:
+            skipped += 1
+            continue
+        seen.add(sha)
+        jobs.append(Job(str(p), sha))
+    return jobs, skipped, unreadable
+
+
+# --- the work of one file, in whichever process ------------------------------------------------
+
+_worker: dict = {}
+
+
+def start_worker(device: str = "cpu", threads: int | None = None, keep_images: bool = True) -> None:
+    """Load the model once per worker (and the OCR engine, lazily, with its share of the cores)."""
+    from .pipeline import load_model
+
+    _worker.update(model=load_model(), device=device, threads=threads, keep_images=keep_images, ocr=None)
+
+
+def read_one(job: Job) -> Outcome:
+    from . import ingest
+    from .pipeline import extract_document
+
+    if not _worker:
+        start_worker()
+    t = time.perf_counter()
+    try:
+        doc = ingest.read(job.path, ocr=_LazyEngine(), keep_images=_worker["keep_images"])
+        if doc.source.sha256 != job.sha256:
+            raise ExtractError(f"{job.path} changed while the batch ran")
+        report = extract_document(doc, _worker["model"])
+        return Outcome(job, report, doc.images, doc.cells, seconds=time.perf_counter() - t)
+    except ExtractError as e:
+        return Outcome(job, error=str(e), seconds=time.perf_counter() - t)
+    except Exception as e:  # a bug in one file must not stop the run
+        return Outcome(job, error=f"{job.path}: internal error: {e.__class__.__name__}: {e}", seconds=time.perf_counter() - t)
+
+
+class _LazyEngine:
+    """The worker's OCR engine, made at the first page that needs it."""
+
+    def read_page(self, image, page: int):
+        if _worker.get("ocr") is None:
+            from .ocr import RapidOcr
+
+            _worker["ocr"] = RapidOcr(_worker["device"], threads=_worker["threads"])
+        return _worker["ocr"].read_page(image, page)
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+def run(paths: Iterable[Path], store: Store, workers: int = 1, device: str = "cpu", keep_images: bool = True,
+        progress: Callable[[int, int], None] | None = None) -> Summary:
+    """Read every new file into the store with ``workers`` processes (1: in this process)."""
+    t0 = time.perf_counter()
+    jobs, skipped, unreadable = plan(paths, store)
+    summary = Summary(skipped=skipped)
+    for path, error in unreadable:
+        store.record_failure(None, path, error)
+        summary.failed += 1
+    total = len(jobs)
+
+    def finish(outcome: Outcome) -> None:
+        if outcome.report is not None:
+            store.add_report(outcome.report, outcome.images, outcome.cells, seconds=outcome.seconds)
+            summary.done += 1
+        else:
+            store.record_failure(outcome.job.sha256, outcome.job.path, outcome.error or "unknown error")
+            summary.failed += 1
+        if progress:
+            progress(summary.done + summary.failed - len(unreadable), total)
+
+    threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
+    if workers <= 1:
+        start_worker(device, threads, keep_images)
+        for job in jobs:
+            finish(read_one(job))
+    else:
+        with ProcessPoolExecutor(workers, initializer=start_worker, initargs=(device, threads, keep_images)) as pool:
+            # a bounded window of files in flight: page images wait in memory for the writer
+            pending, queue = set(), iter(jobs)
+            for job in queue:
+                pending.add(pool.submit(read_one, job))
+                if len(pending) >= 2 * workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        finish(f.result())
+            for f in pending:
+                finish(f.result())
+    summary.seconds = time.perf_counter() - t0
+    return summary
