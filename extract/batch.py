@@ -1,4 +1,5 @@
-"""Bulk runs: a folder (or a list) of reports into the results store, resumable and parallel.
+"""Bulk runs: a folder (or a list) of reports into the results store, resumable and parallel,
+on this machine's cores or as a Ray Data job on a cluster.
 
 Every input is known by the SHA-256 of its bytes: a file already done (under any name)
 is skipped, so a run killed at any moment, even with SIGKILL, and started again does
@@ -10,7 +11,8 @@ its error, and the run goes on.
 from __future__ import annotations
 
 import hashlib
-import os
+import logging
+import multiprocessing
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -49,8 +51,8 @@ class Summary:
     seconds: float = 0.0
 
 
-def inputs(target: Path) -> list[Path]:
-    """A folder's report files (recursively, in name order), or the paths a list file names."""
+def inputs(target: Path) -> list[Path | str]:
+    """A folder's report files (recursively, in name order), or the paths (and URLs) a list file names."""
     target = Path(target)
     if target.is_dir():
         return sorted(p for p in target.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
@@ -58,7 +60,8 @@ def inputs(target: Path) -> list[Path]:
         raise ExtractError(f"{target}: no such folder or list file")
     base = target.parent
     lines = [line.strip() for line in target.read_text(encoding="utf-8").splitlines()]
-    return [p if p.is_absolute() else base / p for p in map(Path, lines) if str(p) and not str(p).startswith("#")]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    return [line if "://" in line else Path(line) if Path(line).is_absolute() else base / line for line in lines]
 
 
 def sha256_of(path: Path) -> str:
@@ -153,13 +156,18 @@ def run(paths: Iterable[Path], store: Store, workers: int = 1, device: str = "cp
         if progress:
             progress(summary.done + summary.failed - len(unreadable), total)
 
-    threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
+    # a worker is a core: processes side by side outrun one process's OCR threads (onnxruntime's
+    # second thread on a page gives far less than a second process does)
+    threads = 1
     if workers <= 1:
         start_worker(device, threads, keep_images)
         for job in jobs:
             finish(read_one(job))
     else:
-        with ProcessPoolExecutor(workers, initializer=start_worker, initargs=(device, threads, keep_images)) as pool:
+        # spawned, not forked: a fork of a process whose OCR engine already runs threads can hang
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=spawn, initializer=start_worker,
+                                 initargs=(device, threads, keep_images)) as pool:
             # a bounded window of files in flight: page images wait in memory for the writer
             pending, queue = set(), iter(jobs)
             for job in queue:
@@ -170,5 +178,95 @@ def run(paths: Iterable[Path], store: Store, workers: int = 1, device: str = "cp
                         finish(f.result())
             for f in pending:
                 finish(f.result())
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+# --- on a Ray cluster ---------------------------------------------------------------------------
+
+class RayReader:
+    """A Ray actor's reading of files: the model and OCR engine loaded once per actor, the file's
+    bytes (from a path or object storage) read by Ray, its result sent back pickled."""
+
+    def __init__(self, done: frozenset[str], device: str, threads: int, keep_images: bool):
+        self.done = done
+        start_worker(device, threads, keep_images)
+
+    def __call__(self, batch: dict) -> dict:
+        import pickle
+        import tempfile
+
+        out = []
+        for data, path in zip(batch["bytes"], batch["path"]):
+            sha = hashlib.sha256(data).hexdigest()
+            if sha in self.done:
+                out.append(b"")
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                local = Path(tmp) / Path(path).name
+                local.write_bytes(data)
+                outcome = read_one(Job(str(local), sha))
+            outcome.job = Job(path, sha)
+            if outcome.report is not None:
+                s = outcome.report.source
+                outcome.report.source = type(s)(path, s.sha256, s.pages, s.kind)
+            elif outcome.error:
+                outcome.error = outcome.error.replace(str(local), path)
+            out.append(pickle.dumps(outcome))
+        return {"outcome": out}
+
+
+def run_ray(paths: list[str], store: Store, address: str | None = None, workers: int | None = None,
+            device: str = "cpu", keep_images: bool = True, progress: Callable[[int, int], None] | None = None) -> Summary:
+    """The same pipeline as a Ray Data job: ``paths`` may be local files or URLs Ray reads
+    (``s3://…``); ``address`` a running cluster (None or "local": start one here).  Actors keep
+    the model loaded; on a cluster with GPUs and ``device="cuda"`` each takes a GPU.  The
+    results are written here, into the same store, as each arrives."""
+    import pickle
+
+    import ray
+
+    t0 = time.perf_counter()
+    ray.init(address=None if address in (None, "local") else address, ignore_reinit_error=True,
+             include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+    ray.data.DataContext.get_current().enable_progress_bars = False  # ours is the progress bar
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    done = frozenset(store.files_seen())
+    local = [p for p in paths if "://" not in str(p)]
+    # what is known done by its bytes here is not sent at all
+    todo, skipped, unreadable = plan([Path(p) for p in local], store)
+    names = [j.path for j in todo] + [str(p) for p in paths if "://" in str(p)]
+    summary = Summary(skipped=skipped)
+    for path, error in unreadable:
+        store.record_failure(None, path, error)
+        summary.failed += 1
+    if names:
+        gpus = ray.cluster_resources().get("GPU", 0) if device == "cuda" else 0
+        actors = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        # reading is I/O: it takes no CPU from the actors (else they starve it on a small cluster)
+        ds = ray.data.read_binary_files(names, include_paths=True, override_num_blocks=len(names),
+                                        ray_remote_args={"num_cpus": 0})
+        results = ds.map_batches(RayReader, batch_size=1, compute=ray.data.ActorPoolStrategy(size=actors),
+                                 num_cpus=1, num_gpus=1 if gpus else 0,
+                                 fn_constructor_kwargs={"done": done, "device": device, "threads": 1,
+                                                        "keep_images": keep_images})
+        seen: set[str] = set()
+        for row in results.iter_rows():
+            if not row["outcome"]:
+                summary.skipped += 1
+                continue
+            outcome: Outcome = pickle.loads(row["outcome"])
+            if outcome.job.sha256 in seen:  # the same bytes under two names in one run
+                summary.skipped += 1
+                continue
+            seen.add(outcome.job.sha256)
+            if outcome.report is not None:
+                store.add_report(outcome.report, outcome.images, outcome.cells, seconds=outcome.seconds)
+                summary.done += 1
+            else:
+                store.record_failure(outcome.job.sha256, outcome.job.path, outcome.error or "unknown error")
+                summary.failed += 1
+            if progress:
+                progress(summary.done + summary.failed - len(unreadable), len(names))
     summary.seconds = time.perf_counter() - t0
     return summary

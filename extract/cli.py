@@ -1,6 +1,7 @@
 """The ``extract`` command line: thin commands over the library."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from enum import Enum
@@ -94,11 +95,13 @@ def train(
 
 @app.command("batch")
 def batch(
-    target: Path = typer.Argument(..., help="a folder of reports (searched recursively) or a file listing paths, one a line"),
+    target: str = typer.Argument(..., help="a folder of reports (searched recursively), a file listing paths or URLs, "
+                                            "or (with --ray) a URL Ray reads, such as s3://bucket/reports/"),
     db: str = typer.Option("results.sqlite", "--db", help="the results store: a SQLite file or a database URL"),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="worker processes (each loads the model once)"),
+    workers: int = typer.Option(0, "--workers", "-w", min=0, help="worker processes, a core each (default: every core)"),
     device: str = typer.Option("cpu", help="where OCR runs: cpu or cuda"),
     images: bool = typer.Option(True, help="keep page images for review crops"),
+    ray: str | None = typer.Option(None, "--ray", help="run as a Ray Data job: a cluster address, or 'local'"),
 ) -> None:
     """Read every report of a folder into the store; resumable (files already done are skipped,
     renamed copies too), parallel, and a failing file is recorded and passed over."""
@@ -109,7 +112,7 @@ def batch(
 
     store = _store(db)
     try:
-        paths = bulk.inputs(target)
+        paths = bulk.inputs(Path(target)) if "://" not in target else [target]
     except ExtractError as e:
         typer.echo(f"extract: {e}", err=True)
         raise typer.Exit(2) from None
@@ -123,7 +126,14 @@ def batch(
             per_min = n / max(time.perf_counter() - t0, 1e-9) * 60
             bar.update(task, completed=n, total=total, rate=f"{per_min:.1f}/min")
 
-        summary = bulk.run(paths, store, workers, device, images, step)
+        if ray:
+            # actors: as many as asked, else one per CPU of the cluster
+            summary = bulk.run_ray([str(p) for p in paths], store, ray, workers or None, device, images, step)
+        elif any("://" in str(p) for p in paths):
+            typer.echo("extract: URLs are read by Ray: add --ray ADDRESS (or --ray local)", err=True)
+            raise typer.Exit(2)
+        else:
+            summary = bulk.run(paths, store, workers or os.cpu_count() or 1, device, images, step)
     typer.echo(f"extract batch: {summary.done} read, {summary.failed} failed, {summary.skipped} already done "
                f"({summary.seconds:.0f} s)", err=True)
     for path, error in store.failures()[-summary.failed:] if summary.failed else []:

@@ -127,3 +127,18 @@ def test_cross_year_checks_find_the_planted_breaks_and_no_others(tmp_path):
     want |= {(a, y, "carry_over.total") for a, y, r in want if r.startswith("carry_over.")}
     assert got == want
     assert result.returncode == 1
+
+
+def test_a_local_ray_run_reads_as_the_process_pool_does(archive, tmp_path):
+    # text, born-digital PDF, a scan, the empty file, a renamed copy: through both
+    picked = tmp_path / "list.txt"
+    names = ["000-text.txt", "001-text.txt", "002-text.txt", "007-pdf.pdf", "011-scan.pdf", "044-scan.pdf",
+             "500-empty.txt", "999-renamed-copy.txt"]
+    picked.write_text("\n".join(str(archive / n) for n in names), encoding="utf-8")
+    pool, ray = tmp_path / "pool.sqlite", tmp_path / "ray.sqlite"
+    a = run_cli("batch", picked, "--db", pool, "--workers", "2")
+    b = run_cli("batch", picked, "--db", ray, "--workers", "2", "--ray", "local")
+    assert a.returncode == 0 and b.returncode == 0, b.stderr
+    assert _counts(a.stderr) == _counts(b.stderr), (a.stderr, b.stderr)
+    assert _results(ray) == _results(pool) and len(_results(pool)) >= 5
+    assert sorted(Store(ray).failures()) == sorted(Store(pool).failures())
