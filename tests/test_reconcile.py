@@ -138,3 +138,24 @@ def test_a_number_no_column_took_sends_its_row_to_a_person():
             row = [r for r in readings if r.key.rsplit(".", 1)[0] == key.rsplit(".", 1)[0]]
             assert {r.status for r in row} == {"needs_review"}, (seed, key)
             assert all(r.value == s.values[r.key] for r in readings if r.status != "needs_review")
+
+
+def test_a_scan_that_lost_表四s_row_label_is_read_with_表四_in_review():
+    # OCR merged 行政复议 into a heading beside it: the table is there (its other headings
+    # say so), but nothing anchors its values; a text cut off before 表四 is still refused
+    from extract.pipeline import extract_document
+    from extract.records import Document, ExtractError, Source
+
+    s, model = _first_clean_seed("review_litigation.review.total")
+    cells = [c for c in s.cells if c.text != "行政复议"]
+    assert len(cells) < len(s.cells)
+    report = extract_document(Document(Source("scan.pdf", "3" * 64, 1, "pdf-scan"), "", cells), model)
+    assert all(r.value == s.values[r.key] for r in report.readings if r.status != "needs_review")
+    assert any(r.status == "needs_review" for r in report.readings if r.key.startswith("review_litigation."))
+    cut = [c for c in cells if not any(h in c.text for h in ("诉讼", "起诉", "结果", "尚未", "审结", "维持", "纠正"))]
+    try:
+        extract_document(Document(Source("cut.pdf", "4" * 64, 1, "pdf-scan"), "", cut[:-15]), model)
+    except ExtractError as e:
+        assert "四" in str(e)
+    else:
+        raise AssertionError("a report without 表四 must be refused")
