@@ -26,7 +26,7 @@ from . import output
 from .normalize import parse_number
 from .pipeline import reconcile_basis
 from .records import ExtractError, Number, Report
-from .schema import OUTCOME_LABELS, REVIEW_GROUPS, split_key
+from .schema import OUTCOME_LABELS, OUTCOMES, REVIEW_GROUPS, VARIANTS, split_key
 from .store import Decision, QueueCell, Store
 
 COOKIE, LOGIN_COOKIE = "extract_session", "extract_login"
@@ -87,11 +87,9 @@ def export(store: Store, report_id: int, fmt: str) -> tuple[str, str]:
 
 def labels(key: str) -> tuple[str, str]:
     """The row and column labels a report prints for a key."""
-    from .schema import VARIANTS
-
     table, row, column = split_key(key)
     if table == "review_litigation":
-        return GROUP_LABELS[row], OUTCOME_LABELS[("upheld", "corrected", "other", "pending", "total").index(column)]
+        return GROUP_LABELS[row], OUTCOME_LABELS[OUTCOMES.index(column)]
     for variant in VARIANTS:
         for spec in variant.rows:
             if key in spec.keys:
