@@ -93,28 +93,40 @@ def plan(paths: Iterable[Path], store: Store) -> tuple[list[Job], int, list[tupl
 
 # --- the work of one file, in whichever process ------------------------------------------------
 
-_worker: dict = {}
+@dataclass(slots=True)
+class _Worker:
+    """What a worker process (or Ray actor) keeps loaded between files."""
+
+    model: object
+    device: str
+    threads: int | None
+    keep_images: bool
+    ocr: object = None  # made at the first page that needs OCR
+
+
+_worker: _Worker | None = None
 
 
 def start_worker(device: str = "cpu", threads: int | None = None, keep_images: bool = True) -> None:
-    """Load the model once per worker (and the OCR engine, lazily, with its share of the cores)."""
+    """Load the model once per worker (the OCR engine, on ``threads`` cores, when first needed)."""
     from .pipeline import load_model
 
-    _worker.update(model=load_model(), device=device, threads=threads, keep_images=keep_images, ocr=None)
+    global _worker
+    _worker = _Worker(load_model(), device, threads, keep_images)
 
 
 def read_one(job: Job) -> Outcome:
     from . import ingest
     from .pipeline import extract_document
 
-    if not _worker:
+    if _worker is None:
         start_worker()
     t = time.perf_counter()
     try:
-        doc = ingest.read(job.path, ocr=_LazyEngine(), keep_images=_worker["keep_images"])
+        doc = ingest.read(job.path, ocr=_LazyEngine(), keep_images=_worker.keep_images)
         if doc.source.sha256 != job.sha256:
             raise ExtractError(f"{job.path} changed while the batch ran")
-        report = extract_document(doc, _worker["model"])
+        report = extract_document(doc, _worker.model)
         return Outcome(job, report, doc.images, doc.cells, seconds=time.perf_counter() - t)
     except ExtractError as e:
         return Outcome(job, error=str(e), seconds=time.perf_counter() - t)
@@ -126,11 +138,21 @@ class _LazyEngine:
     """The worker's OCR engine, made at the first page that needs it."""
 
     def read_page(self, image, page: int):
-        if _worker.get("ocr") is None:
+        if _worker.ocr is None:
             from .ocr import RapidOcr
 
-            _worker["ocr"] = RapidOcr(_worker["device"], threads=_worker["threads"])
-        return _worker["ocr"].read_page(image, page)
+            _worker.ocr = RapidOcr(_worker.device, threads=_worker.threads)
+        return _worker.ocr.read_page(image, page)
+
+
+def _keep(store: Store, outcome: Outcome, summary: Summary) -> None:
+    """One file's result into the store: its report, or its error."""
+    if outcome.report is not None:
+        store.add_report(outcome.report, outcome.images, outcome.cells, seconds=outcome.seconds)
+        summary.done += 1
+    else:
+        store.record_failure(outcome.job.sha256, outcome.job.path, outcome.error or "unknown error")
+        summary.failed += 1
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -147,12 +169,7 @@ def run(paths: Iterable[Path], store: Store, workers: int = 1, device: str = "cp
     total = len(jobs)
 
     def finish(outcome: Outcome) -> None:
-        if outcome.report is not None:
-            store.add_report(outcome.report, outcome.images, outcome.cells, seconds=outcome.seconds)
-            summary.done += 1
-        else:
-            store.record_failure(outcome.job.sha256, outcome.job.path, outcome.error or "unknown error")
-            summary.failed += 1
+        _keep(store, outcome, summary)
         if progress:
             progress(summary.done + summary.failed - len(unreadable), total)
 
@@ -260,12 +277,7 @@ def run_ray(paths: list[str], store: Store, address: str | None = None, workers:
                 summary.skipped += 1
                 continue
             seen.add(outcome.job.sha256)
-            if outcome.report is not None:
-                store.add_report(outcome.report, outcome.images, outcome.cells, seconds=outcome.seconds)
-                summary.done += 1
-            else:
-                store.record_failure(outcome.job.sha256, outcome.job.path, outcome.error or "unknown error")
-                summary.failed += 1
+            _keep(store, outcome, summary)
             if progress:
                 progress(summary.done + summary.failed - len(unreadable), len(names))
     summary.seconds = time.perf_counter() - t0
