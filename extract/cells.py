@@ -99,7 +99,9 @@ def build_cells(pages: list[PageBoxes]) -> tuple[list[Cell], str]:
             segs = [_merge(s) for s in parts]
             joined = normalize("".join(t for t, _ in segs))
             top = min(bb[1] for _, bb in segs)
-            if (top < 0.08 * page.height or top > 0.92 * page.height) and _PAGE_MARK.match(joined):
+            # a page number is one number (``- 3 -``); ``2 2`` at a page's top is a table row's values
+            if sum(any(ch.isdigit() for ch in t) for t, _ in segs) == 1 and \
+                    (top < 0.08 * page.height or top > 0.92 * page.height) and _PAGE_MARK.match(joined):
                 continue
             for col, ((text, bbox), seg) in enumerate(zip(segs, parts)):
                 alternatives = seg[0].candidates if len(seg) == 1 else ()

@@ -47,10 +47,14 @@ def pages(data: bytes, name: str, ocr_dpi: int = 200, max_pages: int = MAX_PAGES
         n = len(pdf)
         if n == 0:
             raise ExtractError(f"{name} is a PDF with no pages")
+        digital = False  # a page before had a usable text layer
         for i in range(min(n, max_pages)):
             page = pdf[i]
             try:
-                boxes = text_layer(page, i + 1)
+                # a page of a born-digital report may hold only a table's tail (15 dashes): its few
+                # characters are trusted once the report has shown it has a text layer
+                boxes = text_layer(page, i + 1, min_chars=1 if digital else 20)
+                digital = digital or boxes is not None
                 if boxes is not None:
                     w, h = page.get_size()
                     image = page.render(scale=TEXT_DPI / 72, grayscale=True).to_numpy().copy() if keep_images else None
@@ -99,6 +103,10 @@ def text_layer(page: pdfium.PdfPage, number: int, min_chars: int = 20) -> list[B
             if not ch or ch.isspace():
                 continue
             left, bottom, right, top = tp.get_charbox(i)
+            if top - bottom < 0.05 or right - left < 0.05:
+                # no glyph outline: a standard CJK font (STSong-Light...) not embedded and not on
+                # this machine; the font's em box at the character's advance stands in
+                left, bottom, right, top = tp.get_charbox(i, loose=True)
             boxes.append(Box(ch, (left * k, (height - top) * k, right * k, (height - bottom) * k), number))
         return boxes
     finally:

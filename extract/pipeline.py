@@ -9,7 +9,7 @@ from pathlib import Path
 from . import ingest, metadata, reconcile
 from .normalize import normalize, parse_number
 from .records import Basis, Cell, Check, Document, ExtractError, Figure, Number, Reading, Report
-from .structure import Parse, StructureModel, StructureModels
+from .structure import Parse, StructureModel, StructureModels, is_scanned
 
 MODEL_PATH = Path(os.environ.get("EXTRACT_MODEL", Path(__file__).resolve().parent.parent / "models" / "structure.joblib"))
 
@@ -34,7 +34,7 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
     parse = model.predict(doc.cells, meta.layout)
     _require_tables(parse, doc)
     readings, missing = readings_of(parse, doc.cells, model)
-    basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not model.geometric)
+    basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not is_scanned(doc.cells))
     readings, checks = reconcile_basis(basis, meta.figures)
     return Report(doc.source, meta, parse.variant.layout, readings, checks, basis)
 
@@ -44,7 +44,7 @@ def read_tables(parse: Parse, cells: list[Cell], model: StructureModels | Struct
     """Decided cells as readings (under the model's review thresholds: needs_review), then reconciled."""
     model = model.for_cells(cells)
     readings, missing = readings_of(parse, cells, model)
-    return reconcile.reconcile(readings, missing, parse.variant, model.strong, figures, exact=not model.geometric)
+    return reconcile.reconcile(readings, missing, parse.variant, model.strong, figures, exact=not is_scanned(cells))
 
 
 def reconcile_basis(basis: Basis, figures: tuple[Figure, ...] = (),

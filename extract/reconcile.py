@@ -259,12 +259,11 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
                if by_key[k].status == "needs_review" or by_key[k].placed < strong
                or k in doubtful and by_key[k].placed <= strong}
     doubtful |= {k for k in by_key if _row_of(k) in suspect}
-    if not exact:
-        # a number whose column is in doubt may belong in any blank of its row: its row total
-        # holds wherever it sits (a page that prints zeros as blanks gives no other clue)
-        unsure = {_row_of(k) for k, r in by_key.items() if r.bbox and r.placed < strong
-                  and (r.status == "needs_review" or k in doubtful)}
-        doubtful |= {k for k, r in by_key.items() if _row_of(k) in unsure and not r.bbox and r.value == 0}
+    # a number of a page (scan or text layer) whose column is in doubt may belong in any blank
+    # of its row: its row total holds wherever it sits (zeros printed as blanks give no other clue)
+    unsure = {_row_of(k) for k, r in by_key.items() if r.bbox and r.placed < strong
+              and (r.status == "needs_review" or k in doubtful)}
+    doubtful |= {k for k, r in by_key.items() if _row_of(k) in unsure and not r.bbox and r.value == 0}
     # an OCR'd cell the prose contradicts goes to a person too (exactly read ones: the report's own slip)
     prose, constants = stated(figures)
     doubtful |= {k for i in _broken(prose, {r.key: r.value for r in readings} | constants)

@@ -15,29 +15,26 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED, run_cli
+from conftest import ROOT, run_cli
 
 from extract import output
 from extract.store import Store
 from training.collection import collection
 from training.generate import sample, to_text
-from training.render import scan, to_pdf
-
-HONGZE = SHARED / "corpus" / "pdf" / "hongze-2023.pdf"
+from training.render import render, scan, to_pdf, to_text_pdf
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Path:
-    """214 files: 196 generated text reports, 10 born-digital PDFs, 6 generated scans, a renamed
+    """214 files: 196 generated text reports, 10 generated born-digital PDFs, 6 generated scans, a renamed
     copy of one of them, and one empty file, in an order that mixes them."""
     d = tmp_path_factory.mktemp("archive")
     rng = random.Random(5)
     for n in range(196):
         s = sample(4_000_000 + n)
         (d / f"{n:03d}-text.txt").write_text(to_text(s, rng, rng.choice(["tabs", "cells"])), encoding="utf-8")
-    pdf = HONGZE.read_bytes()
-    for n in range(10):  # the same born-digital report, saved ten times (other bytes, other hashes)
-        (d / f"{20 * n + 7:03d}-pdf.pdf").write_bytes(pdf + f"\n%% copy {n}\n".encode())
+    for n in range(10):
+        (d / f"{20 * n + 7:03d}-pdf.pdf").write_bytes(to_text_pdf(render(4_200_000 + n)))
     for n in range(6):
         s = scan(4_100_000 + n, ("mild", "medium", "heavy")[n % 3])
         (d / f"{33 * n + 11:03d}-scan.pdf").write_bytes(to_pdf(s.pages, 200))

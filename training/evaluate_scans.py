@@ -3,6 +3,7 @@
     python -m training.evaluate_scans --count 40            # mild/medium/heavy in turn, every style
     python -m training.evaluate_scans --count 6 --show 10   # a quick look at the errors
     python -m training.evaluate_scans --misread 2           # misread digits: corrected or sent to review?
+    python -m training.evaluate_scans --born-digital --start 0 --count 100   # the same reports as born-digital PDFs
 
 Accuracy is taken before any arithmetic correction: the structure stage's own
 values against the rendered truth, per style and per degradation level.
@@ -151,6 +152,35 @@ def misreads(count: int, start: int = EVAL_SEED, per_scan: int = 2, cache: Path 
     return {**outcome, "by_table": {t: dict(c) for t, c in by_table.items()}}
 
 
+def born_digital(count: int, start: int) -> dict:
+    """The whole pipeline on rendered reports saved as born-digital PDFs (``render.to_text_pdf``:
+    a standard CJK font, not embedded), against their truth: no OCR, exact characters, so every
+    error is the structure stage's or the page's layout's."""
+    import tempfile
+
+    from extract import pipeline
+
+    outcome: Counter = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(start, start + count):
+            s = render.render(seed)
+            path = Path(tmp) / f"{seed}.pdf"
+            path.write_bytes(render.to_text_pdf(s))
+            report = pipeline.extract(path)
+            got = {r.key: r for r in report.readings}
+            for key, want in s.values.items():
+                r = got.get(key)
+                ok = r is not None and is_right(r.value, want)
+                review = r is not None and r.status == "needs_review"
+                outcome.update(cells=1, right=ok, review=review, silent_errors=not ok and not review)
+            outcome["reports"] += 1
+            outcome["ocr_pages"] += report.source.kind != "pdf-text"
+            outcome["meta_right"] += (report.metadata.agency, report.metadata.year, report.layout) == \
+                (s.agency, s.year, s.variant.layout)
+    n = outcome["cells"]
+    return {**outcome, "accuracy": round(outcome["right"] / n, 5), "review_load": round(outcome["review"] / n, 5)}
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=40)
@@ -160,8 +190,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cache", type=Path, help="keep each scan's OCR boxes here and reuse them")
     ap.add_argument("--misread", type=int, default=0, metavar="N",
                     help="instead: read N placed number cells per scan as look-alike digits, and say what became of them")
+    ap.add_argument("--born-digital", action="store_true", help="instead: the reports as born-digital PDFs, no OCR")
     args = ap.parse_args(argv)
-    if args.misread:
+    if args.born_digital:
+        figures = born_digital(args.count, args.start)
+    elif args.misread:
         figures = misreads(args.count, args.start, args.misread, args.cache)
     else:
         figures = evaluate(args.count, args.start, args.show, args.cache)

@@ -114,6 +114,29 @@ def font(bold: bool, px: int) -> ImageFont.FreeTypeFont:
     raise RuntimeError("no CJK font: pip install 'extract[train]' (cvttf-notosanscjk-regular)")
 
 
+class Sheet:
+    """A page being drawn: its image, and the same drawing as vector operations, which a
+    born-digital PDF of the report repeats (``to_text_pdf``)."""
+
+    def __init__(self, width: int, height: int):
+        self.image = Image.new("L", (width, height), 255)
+        self.ops: list[tuple] = []  # ("text", x, baseline, text, px) | ("line", x0, y0, x1, y1, width)
+        self._draw = ImageDraw.Draw(self.image)
+
+    def text(self, x: float, y: float, text: str, f: ImageFont.FreeTypeFont) -> None:
+        self._draw.text((x, y), text, font=f, fill=0)
+        self.ops.append(("text", x, y + f.getmetrics()[0], text, f.size))
+
+    def line(self, x0: float, y0: float, x1: float, y1: float, width: int) -> None:
+        self._draw.line([x0, y0, x1, y1], fill=0, width=width)
+        self.ops.append(("line", x0, y0, x1, y1, width))
+
+    def rectangle(self, x0: float, y0: float, x1: float, y1: float, width: int) -> None:
+        self._draw.rectangle([x0, y0, x1, y1], outline=0, width=width)
+        self.ops += [("line", a, b, c, d, width) for a, b, c, d in
+                     ((x0, y0, x1, y0), (x1, y0, x1, y1), (x1, y1, x0, y1), (x0, y1, x0, y0))]
+
+
 @dataclass
 class Scan:
     """A rendered report: page images and where each value was drawn."""
@@ -127,6 +150,7 @@ class Scan:
     style: dict = field(default_factory=dict)
     level: str = "clean"
     dpi: int = 200
+    drawn: list[list[tuple]] = field(default_factory=list)  # each page's Sheet.ops
 
 
 def _wrap(text: str, f: ImageFont.FreeTypeFont, width: float) -> list[str]:
@@ -168,37 +192,37 @@ def render_report(values: dict[str, Number], variant: Variant, agency: str, year
     px = int(style["font_pt"] / 72 * dpi)
     f = font(style["bold_font"], px)
     fb = font(True, int(px * 1.3))
-    pages: list[Image.Image] = []
+    pages: list[Sheet] = []
     truth: dict = {}
 
-    def new_page() -> ImageDraw.ImageDraw:
-        pages.append(Image.new("L", (W, H), 255))
-        return ImageDraw.Draw(pages[-1])
+    def new_page() -> Sheet:
+        pages.append(Sheet(W, H))
+        return pages[-1]
 
     draw = new_page()
     y = margin
     for line in (f"{agency}{year}年", "政府信息公开工作年度报告"):
-        draw.text(((W - fb.getlength(line)) / 2, y), line, font=fb, fill=0)
+        draw.text((W - fb.getlength(line)) / 2, y, line, fb)
         y += int(fb.size * 1.6)
     prose = (f"{year}年，{agency}认真贯彻落实《中华人民共和国政府信息公开条例》，扎实推进政务公开各项工作，"
              "现将本年度政府信息公开工作情况报告如下。")
     for line in _wrap(prose, f, W - 2 * margin):
-        draw.text((margin, y), line, font=f, fill=0)
+        draw.text(margin, y, line, f)
         y += int(px * 1.7)
     titles = ("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况")
     weights = ([3, 2, 2, 2], [0.7 if style["vertical_band"] else 1.6, 1.5, 3.0, *[1] * 7], [1] * 15)
     for title, grid, weight in zip(titles, national_tables(values, variant, style["zero"]), weights):
         if y + 4 * px > H - margin:
             draw, y = new_page(), margin
-        draw.text((margin, y + px // 2), title, font=f, fill=0)
+        draw.text(margin, y + px // 2, title, f)
         y += int(px * 2.2)
         jitter = [w * rng.uniform(0.85, 1.15) for w in weight]
         total = sum(jitter)
         xs = [margin + (W - 2 * margin) * sum(jitter[:i]) / total for i in range(len(jitter) + 1)]
         draw, y = _draw_grid(grid, xs, y, f, px, style, truth, pages, new_page, H, margin)
         y += int(px * 1.5)
-    images = [np.asarray(p) for p in pages]
-    return Scan(images, truth, values, variant, agency, year, style, "clean", dpi)
+    images = [np.asarray(p.image) for p in pages]
+    return Scan(images, truth, values, variant, agency, year, style, "clean", dpi, [p.ops for p in pages])
 
 
 def _draw_grid(grid: Grid, xs, y, f, px, style, truth, pages, new_page, H, margin):
@@ -244,23 +268,23 @@ def _draw_grid(grid: Grid, xs, y, f, px, style, truth, pages, new_page, H, margi
             seg[1] = top + heights[i]
         x0, x1 = xs[col], xs[col + cs]
         for k, (p, (top, bottom)) in enumerate(sorted(segments.items())):
-            d = ImageDraw.Draw(pages[p])
+            d = pages[p]
             if style["ruled"]:
-                d.rectangle([x0, top, x1, bottom], outline=0, width=max(1, px // 14))
+                d.rectangle(x0, top, x1, bottom, max(1, px // 14))
             else:  # partly ruled: horizontal rules only
-                d.line([x0, top, x1, top], fill=0, width=max(1, px // 14))
-                d.line([x0, bottom, x1, bottom], fill=0, width=max(1, px // 14))
+                d.line(x0, top, x1, top, max(1, px // 14))
+                d.line(x0, bottom, x1, bottom, max(1, px // 14))
             if k:
                 continue  # a merged cell broken over pages prints its text once
             lines = _wrap(text, f, x1 - x0 - 2 * pad)
             block = len(lines) * px * 1.25
             ty = top + (bottom - top - block) / 2
             for line in lines:
-                d.text(((x0 + x1 - f.getlength(line)) / 2, ty), line, font=f, fill=0)
+                d.text((x0 + x1 - f.getlength(line)) / 2, ty, line, f)
                 ty += px * 1.25
             if key:
                 truth[key] = (p + 1, (x0, top, x1, bottom))
-    return ImageDraw.Draw(pages[-1]), y
+    return pages[-1], y
 
 
 # --- degradation ------------------------------------------------------------------------------
@@ -308,6 +332,70 @@ def to_pdf(pages: list[np.ndarray], dpi: int) -> bytes:
     buf = io.BytesIO()
     images[0].save(buf, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
     return buf.getvalue()
+
+
+
+def to_text_pdf(s: Scan) -> bytes:
+    """The report as a born-digital PDF: the same drawing as vector text and rules, in the
+    standard CJK font STSong-Light, not embedded, as many office exports print it (so the
+    text layer gives no glyph heights for CJK characters, only advances)."""
+    k = 72 / s.dpi
+    height = s.pages[0].shape[0] * k
+    pages = []
+    for ops in s.drawn:
+        out = []
+        for op in ops:
+            if op[0] == "text":
+                _, x, baseline, text, px = op
+                out.append(f"BT /F1 {px * k:.2f} Tf {x * k:.2f} {height - baseline * k:.2f} Td "
+                           f"<{text.encode('utf-16-be').hex()}> Tj ET")
+            else:
+                _, x0, y0, x1, y1, width = op
+                out.append(f"{width * k:.2f} w {x0 * k:.2f} {height - y0 * k:.2f} m {x1 * k:.2f} {height - y1 * k:.2f} l S")
+        pages.append("\n".join(out).encode("ascii"))
+    return _pdf(pages, s.pages[0].shape[1] * k, height)
+
+
+# code = UCS-2 = Unicode for every BMP character; ranges kept within one high byte, as CMaps require
+_TO_UNICODE = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /UCS2-Unicode def /CMapType 2 def\n" \
+    b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n" + b"".join(
+        b"%d beginbfrange\n" % len(chunk) + b"".join(b"<%02X00> <%02XFF> <%02X00>\n" % (h, h, h) for h in chunk) + b"endbfrange\n"
+        for chunk in ([h for h in range(i, min(i + 100, 256)) if not 0xD8 <= h < 0xE0] for i in range(0, 256, 100))) + \
+    b"endcmap CMapName currentdict /CMap defineresource pop end end"
+
+
+def _pdf(contents: list[bytes], width: float, height: float) -> bytes:
+    """A minimal PDF: these content streams on pages of this size, font /F1 = STSong-Light (UCS-2)."""
+    objects: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects)
+
+    def stream(data: bytes) -> bytes:
+        return b"<< /Length %d >>\nstream\n%s\nendstream" % (len(data), data)
+
+    catalog, tree = add(b""), add(b"")
+    descriptor = add(b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] "
+                     b"/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>")
+    cid = add(b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) "
+              b"/Ordering (GB1) /Supplement 4 >> /FontDescriptor %d 0 R /DW 1000 /W [1 95 500] >>" % descriptor)
+    to_unicode = add(stream(_TO_UNICODE))
+    font = add(b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light-UniGB-UCS2-H /Encoding /UniGB-UCS2-H "
+               b"/DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>" % (cid, to_unicode))
+    kids = [add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << /F1 %d 0 R >> >> "
+                b"/Contents %d 0 R >>" % (tree, width, height, font, add(stream(c)))) for c in contents]
+    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % tree
+    objects[tree - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, catalog, xref)
+    return bytes(out)
 
 
 def main() -> None:
