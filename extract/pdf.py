@@ -1,12 +1,14 @@
 """PDF ingest with pypdfium2: the text layer where it is usable, page images for OCR where it is not."""
 from __future__ import annotations
 
+import ctypes
 import re
 import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from .cells import Box
 from .records import ExtractError
@@ -98,16 +100,42 @@ def text_layer(page: pdfium.PdfPage, number: int, min_chars: int = 20) -> list[B
         _, height = page.get_size()
         k = TEXT_DPI / 72
         boxes = []
+        fonts: dict[int, bool] = {}
         for i in range(n):
             ch = tp.get_text_range(i, 1)
             if not ch or ch.isspace():
                 continue
-            left, bottom, right, top = tp.get_charbox(i)
-            if top - bottom < 0.05 or right - left < 0.05:
-                # no glyph outline: a standard CJK font (STSong-Light...) not embedded and not on
-                # this machine; the font's em box at the character's advance stands in
-                left, bottom, right, top = tp.get_charbox(i, loose=True)
+            if _embedded(tp, i, fonts):
+                left, bottom, right, top = tp.get_charbox(i)
+            else:
+                left, bottom, right, top = _drawn_box(tp, i, ch)
             boxes.append(Box(ch, (left * k, (height - top) * k, right * k, (height - bottom) * k), number))
         return boxes
     finally:
         tp.close()
+
+
+def _embedded(tp: pdfium.PdfTextPage, index: int, seen: dict[int, bool]) -> bool:
+    """Whether the font of character ``index`` is embedded in the PDF (``seen``: per font handle)."""
+    obj = pdfium_c.FPDFText_GetTextObject(tp, index)
+    font = pdfium_c.FPDFTextObj_GetFont(obj) if obj else None
+    if not font:
+        return True
+    key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    if key not in seen:
+        seen[key] = bool(pdfium_c.FPDFFont_GetIsEmbedded(font))
+    return seen[key]
+
+
+def _drawn_box(tp: pdfium.PdfTextPage, index: int, ch: str) -> tuple[float, float, float, float]:
+    """The box of a character in a font the PDF does not embed (STSong-Light, as office exports
+    print): its glyph, and so its outline box (even its loose box's width), comes from whatever
+    font this process substituted, or none.  What the PDF itself says stands in: the origin
+    and size, with a CJK font's advances (a full em; half for ASCII) and heights (the em box
+    for CJK, a digit's height over the baseline for the rest)."""
+    x, y = ctypes.c_double(), ctypes.c_double()
+    pdfium_c.FPDFText_GetCharOrigin(tp, index, ctypes.byref(x), ctypes.byref(y))
+    size = pdfium_c.FPDFText_GetFontSize(tp, index)
+    if ch.isascii():
+        return x.value, y.value, x.value + 0.5 * size, y.value + 0.7 * size
+    return x.value, y.value - 0.12 * size, x.value + size, y.value + 0.88 * size

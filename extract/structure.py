@@ -321,9 +321,13 @@ def _column_positions(cells: list[Cell], runs: list[Run]) -> tuple[dict, dict]:
     # No complete row (a report printing zeros as blanks): the column headings say where
     # the columns are, on this page or the one the table began on (moved as that page's
     # boxes show: no two pages of a scan lie alike under the scanner).
+    partial: dict[tuple[int, int], dict[int, float]] = {}
     for t, n, columns in _headings_found(cells, runs):
+        if 2 * len(columns) < n:
+            partial[(t, n)] = columns  # too few to place the columns by; enough to refute a guess
+            continue
         for page, tt, nn in list(boxes):
-            if (tt, nn) == (t, n) and columns and not any((page, t, n, j) in seen for j in range(n)):
+            if (tt, nn) == (t, n) and not any((page, t, n, j) in seen for j in range(n)):
                 a, b = _page_shift(_stacks(boxes[(page, t, n)]), columns)
                 for j, x in columns.items():
                     seen[(page, t, n, j)] = [a * x + b]
@@ -344,11 +348,25 @@ def _column_positions(cells: list[Cell], runs: list[Run]) -> tuple[dict, dict]:
             cols = [round(a) for a in at]
             if any(abs(a - c) > 0.25 for a, c in zip(at, cols)) or len(set(cols)) < len(cols):
                 continue
+            step = (last - first) / (n - 1)  # a heading read elsewhere says 自然人 was blank after all
+            if any(abs(first + j * step - x) > 0.5 * step for j, x in partial.get((t, n), {}).items()):
+                continue
         else:
             continue
         for j, xs in zip(cols, stacks):
             seen[(page, t, n, j)] = xs
     centre = {k: float(np.median(v)) for k, v in seen.items()}
+    # a column whose heading was not read (or ran into its neighbour's) lies between the
+    # columns found on either side, at their pitch: unplaced, its blanks-shifted values
+    # would go by order alone, to any column the geometry does not rule out
+    for page, t, n in {k[:3] for k in centre}:
+        known = [j for j in range(n) if (page, t, n, j) in centre]
+        for j in range(n):
+            lo = max((k for k in known if k < j), default=None)
+            hi = min((k for k in known if k > j), default=None)
+            if j not in known and lo is not None and hi is not None:
+                a, b = centre[(page, t, n, lo)], centre[(page, t, n, hi)]
+                centre[(page, t, n, j)] = a + (b - a) * (j - lo) / (hi - lo)
     pitch: dict[tuple[int, int, int], list[float]] = defaultdict(list)
     for (page, t, n, j), x in centre.items():
         nxt = min((k for k in range(j + 1, n) if (page, t, n, k) in centre), default=None)
@@ -391,7 +409,8 @@ def _headings_found(cells: list[Cell], runs: list[Run]) -> list[tuple[int, int, 
     """(table, columns, x centre per column found) for every table's column headings on the
     page: 表三's and 表四's above their first value; the heading row 表二 prints over each of
     its sub-tables (本年制发件数 | 本年废止件数 | 现行有效件数) anywhere before 表三.
-    Sub-tables with as many columns share positions: the first found, in table order."""
+    Sub-tables with as many columns share positions: the first found, in table order.
+    Tables with fewer than half their headings read have those few."""
     out = [(_TABLES[table], len(labels), _heading_columns(cells, runs, table, labels))
            for table, labels in _HEADINGS.items()]
     end = min((r.cells[0] for r in runs if r.rows[0].table == "requests" and r.cells), default=len(cells))
@@ -406,8 +425,8 @@ def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tup
     """The x centre of each column of ``table`` whose heading is found between the previous
     table's last value and this table's first, in page order: each heading cell is the next
     label it begins (a heading wrapped in a narrow column shows its first characters; 表四's
-    repeat for each of its three groups).  Only when at least half the columns are found,
-    left to right; headings stacked a character a line are not found at all."""
+    repeat for each of its three groups); headings stacked a character a line are not found
+    at all.  Fewer than half found, in 表四: an even grid over its heading boxes, if it fits."""
     own = [r for r in runs if r.rows[0].table == table and r.cells]
     if not own:
         return {}
@@ -416,6 +435,18 @@ def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tup
     before, first = region or (before, first)
     heads = [piece for c in cells[before:first] if c.bbox is not None and kind_of(c.text) == Kind.TEXT
              and 2 <= len(normalize(c.text)) <= 8 for piece in _split_heading(c, labels)]
+    found = _match_headings(heads, labels)
+    if 2 * len(found) < len(labels) and table == "review_litigation" and region is None:
+        # 表四's fifteen narrow headings, often set a character a line, read as nothing; but
+        # their boxes still stand over their columns, evenly spaced
+        values = [_centre(cells[i]) for r in own for i in r.cells if cells[i].bbox is not None]
+        return _even_grid([c for c in cells[before:first] if c.bbox is not None and kind_of(c.text) == Kind.TEXT],
+                          len(labels), values) or found
+    return found
+
+
+def _match_headings(heads: list[Cell], labels: tuple[str, ...]) -> dict[int, float]:
+    """Each heading stack, left to right, is the next label it begins: column -> x centre."""
     found: dict[int, float] = {}
     k = 0
     for x, text in _heading_stacks(heads):
@@ -423,29 +454,30 @@ def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tup
         if nxt is not None:
             found[nxt] = x
             k = nxt + 1
-    if 2 * len(found) >= len(labels):
-        return found
-    if table == "review_litigation" and region is None:
-        # 表四's fifteen narrow headings, often set a character a line, read as nothing; but
-        # their boxes still stand over their columns, evenly spaced
-        values = [_centre(cells[i]) for r in own for i in r.cells if cells[i].bbox is not None]
-        return _even_grid([c for c in cells[before:first] if c.bbox is not None and kind_of(c.text) == Kind.TEXT],
-                          len(labels), values)
-    return {}
+    return found
 
 
 def _split_heading(cell: Cell, labels: tuple[str, ...]) -> list[Cell]:
-    """A heading cell that is two neighbouring columns' pieces run together (``审结总计``,
-    ``结果结果``, ``社会法律``: narrow columns set close) as the two, each over its share of the box."""
+    """A heading cell that is neighbouring columns' pieces run together (``审结总计``,
+    ``商业科研社会法律``: narrow columns set close) as those pieces, each over its share of the box."""
     text = normalize(cell.text)
-    if any(text in label for label in labels):
+    cuts = _pieces(text, labels)
+    if len(cuts) < 3:
         return [cell]
-    for i in range(2, len(text) - 1):
-        if any(text[:i] in label for label in labels) and any(text[i:] in label for label in labels):
-            x0, y0, x1, y1 = cell.bbox
-            cut = x0 + (x1 - x0) * i / len(text)
-            return [replace(cell, text=text[:i], bbox=(x0, y0, cut, y1)), replace(cell, text=text[i:], bbox=(cut, y0, x1, y1))]
-    return [cell]
+    x0, y0, x1, y1 = cell.bbox
+    at = [x0 + (x1 - x0) * c / len(text) for c in cuts]
+    return [replace(cell, text=text[a:b], bbox=(at[k], y0, at[k + 1], y1)) for k, (a, b) in enumerate(zip(cuts, cuts[1:]))]
+
+
+def _pieces(text: str, labels: tuple[str, ...]) -> list[int]:
+    """Where to cut ``text`` into the fewest pieces of two or more characters that each stand
+    in some label: the cut positions, 0 and len(text) included ([] when it cannot be cut)."""
+    if any(text in label for label in labels):
+        return [0, len(text)]
+    for i in range(len(text) - 2, 1, -1):
+        if any(text[i:] in label for label in labels) and (head := _pieces(text[:i], labels)):
+            return [*head, len(text)]
+    return []
 
 
 def _even_grid(heads: list[Cell], n: int, values: list[float]) -> dict[int, float]:
