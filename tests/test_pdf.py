@@ -42,8 +42,9 @@ def test_born_digital_pdf_is_exact_through_its_text_layer(tmp_path, monkeypatch)
 @pytest.mark.parametrize("seed", [0, 4, 7, 11])
 def test_generated_born_digital_pdf_in_a_standard_cjk_font(seed, tmp_path, monkeypatch):
     """Office exports print in STSong-Light without embedding it: the text layer gives the
-    characters but no glyph outlines.  Seeds: dashes for zeros; blank zeros; blank zeros with a
-    row of two values at the top of a page (not a page number); blank zeros with wrapped labels."""
+    characters but no glyph outlines.  Seeds: dashes for zeros; blank zeros with 表四's headings
+    run together; blank zeros with a row of two values at the top of a page (not a page
+    number); blank zeros in a vertical-band 表三."""
     monkeypatch.setattr("extract.ocr.default_engine", lambda *a: pytest.fail("OCR ran on a text-layer PDF"))
     s = render(seed)
     path = tmp_path / f"{seed}.pdf"

@@ -1,6 +1,7 @@
 """Renderer and scan degrader: generated reports drawn as page images with cell-level truth.
 
     python -m training.render --seed 3 --out /tmp/scan.pdf --level medium   # one degraded scan as a PDF
+    python -m training.render --seed 3 --out /tmp/doc.pdf --born-digital    # the same report, born-digital
 
 Styles vary what real printed reports vary: ruled or partly ruled grids,
 merged label cells, the vertical 三、本年度办理结果 band, wrapped labels, fonts,
@@ -404,9 +405,12 @@ def main() -> None:
     ap.add_argument("--level", choices=LEVELS, default="medium")
     ap.add_argument("--dpi", type=int, default=200)
     ap.add_argument("--out", type=Path, required=True, help=".pdf, or .png for the first page")
+    ap.add_argument("--born-digital", action="store_true", help="a PDF with a text layer, not a scan")
     args = ap.parse_args()
-    s = scan(args.seed, args.level, args.dpi)
-    if args.out.suffix == ".pdf":
+    s = render(args.seed, args.dpi) if args.born_digital else scan(args.seed, args.level, args.dpi)
+    if args.born_digital:
+        args.out.write_bytes(to_text_pdf(s))
+    elif args.out.suffix == ".pdf":
         args.out.write_bytes(to_pdf(s.pages, args.dpi))
     else:
         Image.fromarray(s.pages[0]).save(args.out)
