@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from extract.normalize import parse_number
+from extract.reconcile import candidates
 from extract.records import Cell, Reading, Report
 from extract.review import where_blank
 from extract.store import Store
@@ -63,8 +64,10 @@ def assign(sequence: list[Cell], report: Report) -> list[str | None]:
 
 
 def _misread(r: Reading, value) -> bool:
-    """The decided value is one the recogniser offered for the cell: its place was right."""
-    return any(v == value for v, _ in r.candidates)
+    """The decided value is a look-alike reading of what the cell prints: its place was right.
+    (The reading's own candidates will not do: they hold its placement alternatives too, a
+    neighbour's number among them.)"""
+    return value in dict(candidates(r.text, ()))
 
 
 def _holder(sequence: list[Cell], keys: list, r: Reading, i: int | None, value) -> int | None:
