@@ -34,7 +34,8 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
     parse = model.predict(doc.cells, meta.layout)
     _require_tables(parse, doc)
     readings, missing = readings_of(parse, doc.cells, model)
-    basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not is_scanned(doc.cells))
+    basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not is_scanned(doc.cells),
+                  len(parse.strays(doc.cells)))
     readings, checks = reconcile_basis(basis, meta.figures)
     return Report(doc.source, meta, parse.variant.layout, readings, checks, basis)
 
@@ -44,7 +45,8 @@ def read_tables(parse: Parse, cells: list[Cell], model: StructureModels | Struct
     """Decided cells as readings (under the model's review thresholds: needs_review), then reconciled."""
     model = model.for_cells(cells)
     readings, missing = readings_of(parse, cells, model)
-    return reconcile.reconcile(readings, missing, parse.variant, model.strong, figures, exact=not is_scanned(cells))
+    return reconcile.reconcile(readings, missing, parse.variant, model.strong, figures, exact=not is_scanned(cells),
+                               unread=len(parse.strays(cells)))
 
 
 def reconcile_basis(basis: Basis, figures: tuple[Figure, ...] = (),
@@ -55,7 +57,7 @@ def reconcile_basis(basis: Basis, figures: tuple[Figure, ...] = (),
                         candidates=(), placement=1.0, doubt=None) if r.key in decided else r
                 for r in basis.readings]
     return reconcile.reconcile(readings, set(basis.missing) - set(decided), basis.variant, basis.strong, figures,
-                               basis.exact)
+                               basis.exact, basis.unread)
 
 
 def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple[list[Reading], set[str]]:

@@ -238,7 +238,8 @@ CERTAIN_ODDS, MAX_COST = 100.0, -2 * math.log(CONFUSION_PRIOR) + 1.0
 
 
 def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
-              strong: float = 0.999, figures: tuple[Figure, ...] = (), exact: bool = True) -> tuple[list[Reading], list[Check]]:
+              strong: float = 0.999, figures: tuple[Figure, ...] = (), exact: bool = True,
+              unread: int = 0) -> tuple[list[Reading], list[Check]]:
     """Derive missing cells, correct certain misreadings (of a page), and send the rest of what breaks an identity to review.
 
     ``exact``: the cells are the report's own characters (a text or a text layer).
@@ -247,7 +248,8 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     neighbours; a column a scan lost moves every number after it, and the rows
     still add up).  In an exact source, failures among confidently placed cells
     are the report's own: ``source_inconsistent``.  Cells read off a page are not
-    exact: see ``settle``.
+    exact: see ``settle``.  Nor, when ``unread`` numbers of the tables went to no cell (a number
+    wrapped over two lines): a failing identity may be one of them, so its cells go to a person.
     """
     readings = fill_missing(readings, missing, variant)
     by_key = {r.key: r for r in readings}
@@ -261,11 +263,19 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
                if by_key[k].status == "needs_review" or by_key[k].placed < strong
                or k in doubtful and by_key[k].placed <= strong or paged and not by_key[k].bbox}
     doubtful |= {k for k in by_key if _row_of(k) in suspect}
+    if exact and unread:
+        doubtful |= {k for ident in _broken(identities(variant), values) for k in ident.keys}
     # a number of a page (scan or text layer) whose column is in doubt may belong in any blank
-    # of its row: its row total holds wherever it sits (zeros printed as blanks give no other clue)
+    # of its row: its row total holds wherever it sits (zeros printed as blanks give no other
+    # clue).  表四 prints its three groups on one line: on a text layer (``settle`` sees to a
+    # scan's) a group left wholly blank beside a doubtful one may be where its numbers belong
     unsure = {_row_of(k) for k, r in by_key.items() if r.bbox and r.placed < strong
               and (r.status == "needs_review" or k in doubtful)}
-    doubtful |= {k for k, r in by_key.items() if _row_of(k) in unsure and not r.bbox and r.value == 0}
+    blank = {k for k, r in by_key.items() if not r.bbox and r.value == 0}
+    if exact and any(g.startswith("review_litigation.") for g in unsure):
+        groups = {_row_of(k) for k in by_key if k.startswith("review_litigation.")}
+        unsure |= {g for g in groups if all(k in blank for k in by_key if _row_of(k) == g)}
+    doubtful |= {k for k in blank if _row_of(k) in unsure}
     # an OCR'd cell the prose contradicts goes to a person too (exactly read ones: the report's own slip)
     prose, constants = stated(figures)
     doubtful |= {k for i in _broken(prose, {r.key: r.value for r in readings} | constants)

@@ -104,6 +104,7 @@ class Basis:
     variant: Variant
     strong: float
     exact: bool
+    unread: int = 0  # number cells among the tables that no key took
 
 
 @dataclass(slots=True)

@@ -137,6 +137,14 @@ class Parse:
     runs: list[Run] = field(default_factory=list)
     anchors: dict[str, int] = field(default_factory=dict)
 
+    def strays(self, cells: list[Cell]) -> list[int]:
+        """Number cells among the tables' values that no key took (a number wrapped over two
+        lines of a narrow column leaves its first digits so)."""
+        used = {a.cell for a in self.assignments if a.cell is not None}
+        if not used:
+            return []
+        return [i for i in range(min(used), max(used) + 1) if i not in used and kind_of(cells[i].text) == Kind.NUMBER]
+
 
 # --- anchors ------------------------------------------------------------------------------
 
