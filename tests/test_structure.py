@@ -80,3 +80,28 @@ def test_column_positions_follow_each_page_and_表四s_unreadable_headings():
     grid = _even_grid(heads, 15, values=[237.0, 577.0, 1427.0])
     assert len(grid) == 15 and abs(grid[3] - 492) < 2
     assert _even_grid(heads, 15, values=[237.0, 280.0]) == {}  # a value between two columns: no grid
+
+
+def test_headings_run_together_are_cut_into_their_columns():
+    from extract.records import Cell
+    from extract.schema import APPLICANT_LABELS
+    from extract.structure import _split_heading
+
+    merged = Cell("商业科研社会法律", 3, 1, 1, (100.0, 10.0, 180.0, 30.0))
+    pieces = _split_heading(merged, APPLICANT_LABELS)
+    assert [p.text for p in pieces] == ["商业", "科研", "社会", "法律"]
+    assert [p.bbox[0] for p in pieces] == [100.0, 120.0, 140.0, 160.0] and pieces[-1].bbox[2] == 180.0
+    whole = Cell("法人或其他组织", 2, 1, 1, (100.0, 10.0, 180.0, 30.0))
+    assert _split_heading(whole, APPLICANT_LABELS) == [whole]
+
+
+def test_two_numbers_at_a_page_edge_are_a_table_row_not_a_page_number():
+    from extract.cells import SEGMENT_GAP, Box, PageBoxes, build_cells
+
+    def line(y: float, *texts_at: tuple[str, float]) -> list[Box]:
+        return [Box(t, (x, y, x + 20, y + 20), 1) for t, x in texts_at]
+
+    page = PageBoxes(line(60, ("2", 800), ("2", 1000)) + line(300, ("行政许可", 100), ("5", 800))
+                     + line(2250, ("- 3 -", 600)), 2338, SEGMENT_GAP)
+    cells, _ = build_cells([page])
+    assert [c.text for c in cells] == ["2", "2", "行政许可", "5"]
