@@ -259,12 +259,13 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     values = {r.key: r.value for r in readings}
     # on a page, a blank is a 0 no character printed: in a failing identity it is no witness
     paged = any(r.bbox for r in readings)
-    suspect = {_row_of(k) for ident in _broken(identities(variant), values) for k in ident.keys
+    broken = _broken(identities(variant), values)
+    suspect = {_row_of(k) for ident in broken for k in ident.keys
                if by_key[k].status == "needs_review" or by_key[k].placed < strong
                or k in doubtful and by_key[k].placed <= strong or paged and not by_key[k].bbox}
     doubtful |= {k for k in by_key if _row_of(k) in suspect}
     if exact and unread:
-        doubtful |= {k for ident in _broken(identities(variant), values) for k in ident.keys}
+        doubtful |= {k for ident in broken for k in ident.keys}
     # a number of a page (scan or text layer) whose column is in doubt may belong in any blank
     # of its row: its row total holds wherever it sits (zeros printed as blanks give no other
     # clue).  表四 prints its three groups on one line: on a text layer (``settle`` sees to a

@@ -478,8 +478,9 @@ def _split_heading(cell: Cell, labels: tuple[str, ...]) -> list[Cell]:
 
 
 def _pieces(text: str, labels: tuple[str, ...]) -> list[int]:
-    """Where to cut ``text`` into the fewest pieces of two or more characters that each stand
-    in some label: the cut positions, 0 and len(text) included ([] when it cannot be cut)."""
+    """Where to cut ``text`` into pieces of two or more characters that each stand in some
+    label, the longest last piece first: the cut positions, 0 and len(text) included ([] when
+    it cannot be cut)."""
     if any(text in label for label in labels):
         return [0, len(text)]
     for i in range(len(text) - 2, 1, -1):
