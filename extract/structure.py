@@ -434,7 +434,7 @@ def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tup
     table's last value and this table's first, in page order: each heading cell is the next
     label it begins (a heading wrapped in a narrow column shows its first characters; 表四's
     repeat for each of its three groups); headings stacked a character a line are not found
-    at all.  Fewer than half found, in 表四: an even grid over its heading boxes, if it fits."""
+    at all.  表四's come from ``_outcome_grid`` when it is sure of them."""
     own = [r for r in runs if r.rows[0].table == table and r.cells]
     if not own:
         return {}
@@ -443,14 +443,27 @@ def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tup
     before, first = region or (before, first)
     heads = [piece for c in cells[before:first] if c.bbox is not None and kind_of(c.text) == Kind.TEXT
              and 2 <= len(normalize(c.text)) <= 8 for piece in _split_heading(c, labels)]
-    found = _match_headings(heads, labels)
-    if 2 * len(found) < len(labels) and table == "review_litigation" and region is None:
-        # 表四's fifteen narrow headings, often set a character a line, read as nothing; but
-        # their boxes still stand over their columns, evenly spaced
-        values = [_centre(cells[i]) for r in own for i in r.cells if cells[i].bbox is not None]
-        return _even_grid([c for c in cells[before:first] if c.bbox is not None and kind_of(c.text) == Kind.TEXT],
-                          len(labels), values) or found
-    return found
+    if table == "review_litigation" and region is None and cells[first].bbox is not None:
+        # 表四's fifteen narrow headings are often read as nothing or as junk, set a
+        # character a line, and repeat for each group; but their boxes still stand over
+        # their columns, and the values under them
+        page = cells[first].page
+        over = [c for c in cells[before:first] if c.page == page and c.bbox is not None
+                and kind_of(c.text) == Kind.TEXT and len(normalize(c.text)) <= 8]
+        values = [cells[i] for r in own for i in r.cells if cells[i].page == page and cells[i].bbox is not None]
+        if grid := _outcome_grid(over, values, _text_width(cells)):
+            return grid
+    return _match_headings(heads, labels)
+
+
+def _text_width(cells: list[Cell]) -> float:
+    """The width of the report's text block: the widest spread of boxes on any page."""
+    spread: dict[int, list[float]] = {}
+    for c in cells:
+        if c.bbox is not None:
+            lo, hi = spread.setdefault(c.page, [math.inf, -math.inf])
+            spread[c.page] = [min(lo, c.bbox[0]), max(hi, c.bbox[2])]
+    return max((hi - lo for lo, hi in spread.values()), default=0.0)
 
 
 def _match_headings(heads: list[Cell], labels: tuple[str, ...]) -> dict[int, float]:
@@ -489,25 +502,90 @@ def _pieces(text: str, labels: tuple[str, ...]) -> list[int]:
     return []
 
 
-def _even_grid(heads: list[Cell], n: int, values: list[float]) -> dict[int, float]:
-    """Columns at an even pitch, from the narrow heading boxes over them (a heading over a
-    group of columns is wide: left out): the leftmost stack is the first column, the
-    rightmost the last, and every stack, and every value box below, falls on a column."""
-    if not heads or not values:
+# 表四's column headings over its three groups: a group heading's centre is its middle column
+_GROUP_HEADINGS = (("复议后", 12), ("直接起诉", 7), ("未经复议", 7), ("行政复议", 2))
+_PITCH_SPREAD = 0.15  # how far a table's column pitch strays from a fifteenth of the text block
+_COLUMN_SPREAD = 0.12  # how far one column's width strays from the pitch
+_SAME_COLUMN = 0.15  # how far two boxes of one column stray from each other, in pitches
+_WRONG_LABEL = 6.0  # a heading read as another column's label: unlikely, not impossible
+_SURE = 4.0  # a value's column is taken when every other column costs this much more
+_MISFIT = 9.0  # three spreads off: a box where no column is
+
+
+def _outcome_grid(heads: list[Cell], values: list[Cell], width: float, n: int = 15) -> dict[int, float]:
+    """表四's columns from everything over and in them, by the most probable alignment of
+    boxes to columns: left to right in column order; neighbours a whole number of pitches
+    apart, give or take one column's jitter; a heading read as a label only under a column
+    of that label (``结果`` over 结果维持 or 结果纠正; junk anywhere); a group heading over
+    its group's middle column; the pitch near a fifteenth of the text block.  Nothing is
+    placed unless every value's column is clear (each other column costs ``_SURE`` more)
+    and every value sits where its column says (no step beside it past ``_MISFIT``)."""
+    pitch = width / n
+    if not values or pitch <= 0:
         return {}
-    width = float(np.median([h.bbox[2] - h.bbox[0] for h in heads]))
-    narrow = [c for c in heads if c.bbox[2] - c.bbox[0] < 1.5 * width]
-    centres = [float(np.median(st)) for st in _stacks([(c.bbox[0], c.bbox[2]) for c in narrow])]
-    if len(centres) < 0.6 * n:
-        return {}
-    pitch = (centres[-1] - centres[0]) / (n - 1)
-    at = [(x - centres[0]) / pitch for x in centres]
-    cols = [round(a) for a in at]
-    fits = all(abs(a - c) < 0.25 for a, c in zip(at, cols)) and len(set(cols)) == len(cols)
-    if not fits or any(abs((v - centres[0]) / pitch - round((v - centres[0]) / pitch)) > 0.3
-                       or not 0 <= round((v - centres[0]) / pitch) < n for v in values):
-        return {}
-    return {j: centres[0] + j * pitch for j in range(n)}
+    points = []  # (x, cost per column, line of a value or None)
+    for c in (piece for h in heads for piece in _split_heading(h, OUTCOME_LABELS)):
+        text = normalize(c.text)
+        group = next((col for key, col in _GROUP_HEADINGS if key in text), None)
+        if group is not None:
+            points.append((_centre(c), np.where(np.arange(n) == group, 0.0, np.inf), None))
+        elif c.bbox[2] - c.bbox[0] <= 1.5 * pitch:  # wider: several columns' headings read as one box
+            labelled = [j for j in range(n) if OUTCOME_LABELS[j % 5].startswith(text) or text.startswith(OUTCOME_LABELS[j % 5])]
+            points.append((_centre(c), np.where(np.isin(np.arange(n), labelled) | (not labelled), 0.0, _WRONG_LABEL), None))
+    points += [(_centre(c), np.zeros(n), c.row) for c in values]
+    points.sort(key=lambda p: p[0])
+    best, overall = None, None
+    for p in pitch * np.arange(0.8, 1.25, 0.01):
+        steps = _alignment_steps(points, p, n)
+        fwd = [points[0][1] + ((p / pitch - 1) / _PITCH_SPREAD) ** 2]
+        for (_, cost, _), t in zip(points[1:], steps):
+            fwd.append((fwd[-1][:, None] + t).min(axis=0) + cost)
+        bwd = [np.zeros(n)]
+        for (_, cost, _), t in zip(reversed(points[1:]), reversed(steps)):
+            bwd.append((t + (cost + bwd[-1])[None, :]).min(axis=1))
+        marginal = np.array(fwd) + np.array(bwd[::-1])  # the best alignment with point k at column j
+        if best is None or marginal[0].min() < best[0]:
+            best = (marginal[0].min(), p, marginal.argmin(axis=1), steps)
+        overall = marginal if overall is None else np.minimum(overall, marginal)
+    _, p, at, steps = best
+    for k, (_, _, line) in enumerate(points):
+        if line is None:
+            continue
+        m = np.sort(overall[k])
+        beside = [steps[i][at[i], at[i + 1]] for i in (k - 1, k) if 0 <= i < len(steps)]
+        if not np.isfinite(m[0]) or m[1] - m[0] < _SURE or max(beside, default=0.0) > _MISFIT:
+            return {}
+    placed: dict[int, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    for (x, cost, line), j in zip(points, at):
+        if np.isfinite(cost).sum() > 1:  # a group heading is over a group, not a column
+            placed[int(j)][line is None].append(x)
+    # where the values of a column sit says best where it is
+    centre = {j: float(np.mean(under or over)) for j, (under, over) in placed.items()}
+    known = sorted(centre)
+    out = {}
+    for j in range(n):
+        lo = max((k for k in known if k <= j), default=None)
+        hi = min((k for k in known if k >= j), default=None)
+        if lo is not None and hi is not None and lo != hi:
+            out[j] = centre[lo] + (centre[hi] - centre[lo]) * (j - lo) / (hi - lo)
+        else:
+            k = lo if lo is not None else hi
+            out[j] = centre[k] + (j - k) * p
+    return out
+
+
+def _alignment_steps(points: list, p: float, n: int) -> list[np.ndarray]:
+    """The cost of each next point at column j' after this one at column j, at pitch ``p``."""
+    gap = np.arange(n)[None, :] - np.arange(n)[:, None]
+    steps = []
+    for (xa, _, la), (xb, _, lb) in zip(points, points[1:]):
+        d = (xb - xa) / p
+        t = np.where(gap > 0, (d - gap) ** 2 / (_COLUMN_SPREAD ** 2 * np.maximum(gap, 1)), (d / _SAME_COLUMN) ** 2)
+        t[gap < 0] = np.inf
+        if la is not None and la == lb:
+            t[gap == 0] = np.inf  # two values of one line: two columns
+        steps.append(t)
+    return steps
 
 
 def _heading_stacks(heads: list[Cell]) -> list[tuple[float, str]]:

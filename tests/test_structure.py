@@ -67,7 +67,7 @@ def test_a_label_wrapped_over_lines_of_a_page_is_read_as_one():
 
 def test_column_positions_follow_each_page_and_表四s_unreadable_headings():
     from extract.records import Cell
-    from extract.structure import _even_grid, _page_shift
+    from extract.structure import _outcome_grid, _page_shift
 
     # headings found on the first page; the next page lies 15 px right and 2% wider
     columns = {0: 762.0, 1: 870.0, 4: 1185.0, 5: 1292.0, 6: 1398.0}
@@ -75,11 +75,30 @@ def test_column_positions_follow_each_page_and_表四s_unreadable_headings():
     a, b = _page_shift(page2, columns)
     assert all(abs(a * x + b - (1.02 * x + 15)) < 5 for x in columns.values())
     # 表四: fifteen headings a character a line, OCR'd as junk, a group heading over five
-    heads = [Cell("漢", 0, j, 2, (237 + 85 * j - 22, 800, 237 + 85 * j + 22, 850)) for j in range(15) if j != 3]
+    x = [237 + 85 * j for j in range(15)]
+    heads = [Cell("漢", 0, j, 2, (x[j] - 22, 800, x[j] + 22, 850)) for j in range(15) if j != 3]
     heads.append(Cell("未经复议直接起诉", 0, 20, 2, (650, 730, 1000, 776)))
-    grid = _even_grid(heads, 15, values=[237.0, 577.0, 1427.0])
+
+    def values(*at):
+        return [Cell("7", 1, k, 2, (a - 10, 900, a + 10, 940)) for k, a in enumerate(at)]
+
+    grid = _outcome_grid(heads, values(237, 577, 1427), width=1280)
     assert len(grid) == 15 and abs(grid[3] - 492) < 2
-    assert _even_grid(heads, 15, values=[237.0, 280.0]) == {}  # a value between two columns: no grid
+    assert _outcome_grid(heads, values(237, 280), width=1280) == {}  # a value between two columns: no grid
+    # nothing over the first group but its name, two headings of two columns read as one
+    # box, the rest junk or labels; two values, and columns up to 15% off an even pitch
+    w = [85, 74, 96, 80, 90, 85, 78, 92, 85, 85, 80, 90, 85, 85, 85]
+    edge = [200 + sum(w[:j]) for j in range(16)]
+    x = [(a + b) / 2 for a, b in zip(edge, edge[1:])]
+    heads = [Cell("行政复议", 0, 0, 2, (edge[0] + 70, 700, edge[5] - 70, 740)),
+             Cell("总计", 0, 1, 2, (x[4] - 20, 800, x[4] + 20, 840)),
+             Cell("结果纠正", 0, 2, 2, (x[6] - 20, 800, x[6] + 20, 880)),
+             Cell("其他尚未", 0, 3, 2, (edge[12], 800, edge[14], 840)),
+             *(Cell("監", 0, 4 + j, 2, (x[j] - 20, 790, x[j] + 20, 900)) for j in (5, 8, 9, 10, 14))]
+    grid = _outcome_grid(heads, values(x[2], x[4]), width=1280)
+    assert all(abs(grid[j] - x[j]) < 0.2 * 85 for j in range(15))
+    # with nothing read over the columns, two values could stand under any two columns so apart
+    assert _outcome_grid([], values(x[2], x[4]), width=1280) == {}
 
 
 def test_headings_run_together_are_cut_into_their_columns():
