@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .normalize import normalize
 from .records import BBox, Cell
@@ -91,7 +91,7 @@ def build_cells(pages: list[PageBoxes]) -> tuple[list[Cell], str]:
     """Cells of every page in reading order, and the pages' running text."""
     cells: list[Cell] = []
     text_lines: list[str] = []
-    row = 0
+    row = start = 0  # start: where the cells of the last line begin
     for page in pages:
         for line in lines_of([b for b in page.boxes if b.text.strip()]):
             h = statistics.median(b.height for b in line)
@@ -103,9 +103,43 @@ def build_cells(pages: list[PageBoxes]) -> tuple[list[Cell], str]:
             if sum(any(ch.isdigit() for ch in t) for t, _ in segs) == 1 and \
                     (top < 0.08 * page.height or top > 0.92 * page.height) and _PAGE_MARK.match(joined):
                 continue
+            above = [c for c in cells[start:] if c.page == line[0].page]
+            if (joined := _wrapped(segs, above)) is not None:
+                cells[start:] = joined
+                text_lines[-1] = " ".join(c.text for c in joined)
+                continue
+            start = len(cells)
             for col, ((text, bbox), seg) in enumerate(zip(segs, parts)):
                 alternatives = seg[0].candidates if len(seg) == 1 else ()
                 cells.append(Cell(text.strip(), row, col, line[0].page, bbox, alternatives))
             text_lines.append(" ".join(t.strip() for t, _ in segs))
             row += 1
     return cells, "\n".join(text_lines)
+
+
+def _wrapped(segs: list[tuple[str, BBox]], above: list[Cell]) -> list[Cell] | None:
+    """The line above with this line's numbers joined on, when every piece of this line is
+    the tail of a number wrapped in a narrow column (``24`` over ``6``: 246)."""
+    if not above or not all(t.strip().isdigit() for t, _ in segs):
+        return None
+    out = list(above)
+    for text, bbox in segs:
+        heads = [k for k, c in enumerate(out) if _tail_of(text.strip(), bbox, c)]
+        if len(heads) != 1:
+            return None
+        c = out[heads[0]]
+        joined = (min(bbox[0], c.bbox[0]), c.bbox[1], max(bbox[2], c.bbox[2]), bbox[3])
+        out[heads[0]] = replace(c, text=c.text + text.strip(), bbox=joined, candidates=())
+    return out
+
+
+def _tail_of(text: str, bbox: BBox, head: Cell) -> bool:
+    """Digits right under a number (the boxes may overlap a little), closer to it than rows
+    of a table ever sit, and no longer than it: a line breaks when the column is full, and
+    one digit never wraps."""
+    if head.bbox is None or not head.text.isdigit() or len(head.text) < max(2, len(text)):
+        return False
+    x0, y0, x1, y1 = bbox
+    h = min(y1 - y0, head.bbox[3] - head.bbox[1])
+    overlap = min(x1, head.bbox[2]) - max(x0, head.bbox[0])
+    return overlap > 0.5 * min(x1 - x0, head.bbox[2] - head.bbox[0]) and -0.25 * h < y0 - head.bbox[3] < 0.35 * h

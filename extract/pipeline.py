@@ -63,6 +63,7 @@ def reconcile_basis(basis: Basis, figures: tuple[Figure, ...] = (),
 def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple[list[Reading], set[str]]:
     """The structure stage's decisions as readings, and the keys no cell was found for."""
     checked = {k for ident in reconcile.identities(parse.variant) for k in ident.keys}
+    slashed = sum(normalize(c.text) == "/" for c in cells) >= 2  # zeros printed as slashes
     readings = []
     for a in parse.assignments:
         cell = cells[a.cell] if a.cell is not None else None
@@ -72,7 +73,7 @@ def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple
         doubtful = a.doubt in ("unlabelled", "unplaced") or (a.doubt == "ambiguous_line" and a.key not in checked)
         # an OCR'd cell is as sure as its placement times the recogniser's own belief in its reading
         ocr = cell.candidates if cell is not None else ()
-        options = reconcile.candidates(cell.text, ocr) if ocr else ()
+        options = reconcile.candidates(cell.text, ocr, slashed) if ocr else ()
         if model.geometric:
             options = reconcile.with_placements(options, a.alternatives, a.value)
         confidence = a.confidence * (sum(p for t, p in ocr if parse_number(t) == a.value) if ocr else 1.0)

@@ -101,10 +101,11 @@ CONFUSABLE = {"0": "689", "1": "74", "2": "7", "3": "85", "4": "1", "5": "63", "
 CONFUSION_PRIOR, EDIT_PRIOR = 1e-3, 1e-4
 
 
-def candidates(text: str, ocr: tuple[tuple[str, float], ...]) -> tuple[tuple[Number, float], ...]:
+def candidates(text: str, ocr: tuple[tuple[str, float], ...], slashed: bool = False) -> tuple[tuple[Number, float], ...]:
     """The numbers an OCR'd cell may print, most probable first: the recogniser's n-best
     readings, and, for its best one, every known look-alike digit, dropped or doubled digit
-    (each at least at its prior, relative to the best reading)."""
+    (each at least at its prior, relative to the best reading).  ``slashed``: the report
+    prints zero as ``/``, which a recogniser takes for a ``1``."""
     prob: dict[Number, float] = {}
     for t, p in ocr or ((text, 1.0),):
         v = parse_number(t)
@@ -120,6 +121,8 @@ def candidates(text: str, ocr: tuple[tuple[str, float], ...]) -> tuple[tuple[Num
             variants[digits[:i] + other + digits[i + 1:]] = CONFUSION_PRIOR
         variants.setdefault(digits[:i] + digits[i + 1:], EDIT_PRIOR)
         variants.setdefault(digits[:i + 1] + d + digits[i + 1:], EDIT_PRIOR)
+    if slashed and digits == "1":
+        variants["0"] = CONFUSION_PRIOR
     for t, prior in variants.items():
         v = parse_number(t) if t and (len(t) == 1 or t[0] != "0") else None
         if v is not None:

@@ -159,3 +159,11 @@ def test_a_scan_that_lost_表四s_row_label_is_read_with_表四_in_review():
         assert "四" in str(e)
     else:
         raise AssertionError("a report without 表四 must be refused")
+
+
+
+def test_a_1_may_be_a_slash_only_where_the_report_prints_zero_as_a_slash():
+    ocr = (("1", 0.9999), ("/", 0.0001))
+    slashed, plain = dict(candidates("1", ocr, slashed=True)), dict(candidates("1", ocr))
+    assert slashed[0] / slashed[1] > 0.9e-3 and plain[0] / plain[1] < 0.2e-3  # a look-alike, or only what OCR said
+    assert 0 not in dict(candidates("1", (("1", 1.0),)))

@@ -124,3 +124,21 @@ def test_two_numbers_at_a_page_edge_are_a_table_row_not_a_page_number():
                      + line(2250, ("- 3 -", 600)), 2338, SEGMENT_GAP)
     cells, _ = build_cells([page])
     assert [c.text for c in cells] == ["2", "2", "行政许可", "5"]
+
+
+def test_a_number_wrapped_in_a_narrow_column_is_one_number():
+    from extract.cells import SEGMENT_GAP, Box, PageBoxes, build_cells
+
+    def box(text: str, x: float, y: float) -> Box:
+        return Box(text, (x, y, x + 15 * len(text), y + 40), 1)
+
+    # 表四's 246 printed as 24 over 6; the 6s of the next row sit a row's gap lower
+    row = [box("0", 900, 1050), box("24", 980, 1036), box("0", 1070, 1050)]
+    wrapped = PageBoxes([*row, box("6", 985, 1077)], 2338, SEGMENT_GAP)
+    assert [c.text for c in build_cells([wrapped])[0]] == ["0", "246", "0"]
+    # a whole next row of a table, close under this one: rows, not wrapped numbers
+    two_rows = PageBoxes([*row, box("6", 900, 1095), box("6", 985, 1095), box("6", 1070, 1095)], 2338, SEGMENT_GAP)
+    assert [c.text for c in build_cells([two_rows])[0]] == ["0", "24", "0", "6", "6", "6"]
+    # one digit never wraps
+    single = PageBoxes([box("3", 980, 1026), box("0", 985, 1067)], 2338, SEGMENT_GAP)
+    assert [c.text for c in build_cells([single])[0]] == ["3", "0"]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from extract import ocr
 from extract.cells import SEGMENT_GAP, PageBoxes, build_cells
+from extract.normalize import normalize
 from extract.pipeline import load_model, read_tables
 from training import render
 from training.generate import misread
@@ -66,6 +67,7 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
     model = load_model()
     tally = defaultdict(lambda: [0, 0])  # group -> [cells, right before reconciliation]
     outcome = Counter()  # what became of the cells wrong before reconciliation
+    causes: dict[str, Counter] = defaultdict(Counter)  # the same, by what went wrong
     final = Counter()
     bins = defaultdict(lambda: [0, 0, 0, 0])  # confidence bin -> [cells, right, of them not sent to review, right]
     errors, seconds = [], []
@@ -99,8 +101,10 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
                 final["silent"] += 1
                 errors.append((seed, level, a.key, r.value, want, r.confidence, r.status, r.text))
             if not ok:
-                outcome["corrected" if ok_after and r.status == "corrected" else
-                        "sent_to_review" if r.status == "needs_review" else "silent"] += 1
+                end = ("corrected" if ok_after and r.status == "corrected" else
+                       "sent_to_review" if r.status == "needs_review" else "silent")
+                outcome[end] += 1
+                causes[_cause(a, s.values, parse, cells)][end] += 1
             for g in ["all", *groups]:
                 tally[g][0] += 1
                 tally[g][1] += ok
@@ -115,12 +119,28 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
         "corrected_cells": final["corrected"],
         "accuracy_of_cells_not_in_review": round(final["accepted_right"] / max(final["accepted"], 1), 5),
         "wrong_before_reconciliation": dict(outcome),
+        "wrong_before_reconciliation_by_cause": {k: dict(v) for k, v in sorted(causes.items())},
         # every cell by its confidence, and the cells of that bin not sent to review
         "reliability": {f"{lo:.2f}+": {"cells": c, "right": round(r / c, 4), "not_in_review": a,
                                        "not_in_review_right": round(ar / a, 4) if a else None}
                         for lo, (c, r, a, ar) in sorted(bins.items())},
         "median_seconds_per_page": round(sorted(seconds)[len(seconds) // 2], 2) if seconds else None,
     }
+
+
+def _cause(a, values: dict, parse, cells) -> str:
+    """Why the reading of a cell was wrong: ``placed`` (the OCR read the numbers right, the
+    structure put this one's elsewhere or another's here: the text in its place is another
+    cell's of its row, or its own number is among its row's cells), ``misread`` (the OCR read
+    its number as another) or ``lost`` (the OCR read no number where one is printed)."""
+    run = next(r for r in parse.runs if a.key in r.keys)
+    want = values.get(a.key)
+    if a.cell is not None:
+        text = normalize(cells[a.cell].text)
+        others = {str(values.get(k)) for k in run.keys if k != a.key}
+        return "placed" if text in others else "misread"
+    texts = {normalize(cells[i].text) for i in run.cells}
+    return "placed" if want == 0 or str(want) in texts else "lost"
 
 
 def misreads(count: int, start: int = EVAL_SEED, per_scan: int = 2, cache: Path | None = None) -> dict:
