@@ -517,9 +517,10 @@ def _outcome_grid(heads: list[Cell], values: list[Cell], width: float, n: int = 
     boxes to columns: left to right in column order; neighbours a whole number of pitches
     apart, give or take one column's jitter; a heading read as a label only under a column
     of that label (``结果`` over 结果维持 or 结果纠正; junk anywhere); a group heading over
-    its group's middle column; the pitch near a fifteenth of the text block.  Nothing is
-    placed unless every value's column is clear (each other column costs ``_SURE`` more)
-    and every value sits where its column says (no step beside it past ``_MISFIT``)."""
+    its group's middle column; the pitch near a fifteenth of the text block, unless the
+    boxes say the table is narrower.  Nothing is placed unless every value's column is
+    clear (each other column costs ``_SURE`` more) and every value sits where its column
+    says (no step beside it past ``_MISFIT``)."""
     pitch = width / n
     if not values or pitch <= 0:
         return {}
@@ -535,7 +536,7 @@ def _outcome_grid(heads: list[Cell], values: list[Cell], width: float, n: int = 
     points += [(_centre(c), np.zeros(n), c.row) for c in values]
     points.sort(key=lambda p: p[0])
     best, overall = None, None
-    for p in pitch * np.arange(0.8, 1.25, 0.01):
+    for p in pitch * np.arange(0.35, 1.3, 0.01):
         steps = _alignment_steps(points, p, n)
         fwd = [points[0][1] + ((p / pitch - 1) / _PITCH_SPREAD) ** 2]
         for (_, cost, _), t in zip(points[1:], steps):

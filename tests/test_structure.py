@@ -1,6 +1,8 @@
 """The shipped structure classifier on generated reports it never saw (a slice of the 1000-report evaluation)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from extract.pipeline import load_model
 from training.evaluate import EVAL_SEED, evaluate
 from training.generate import PERTURBATIONS, sample
@@ -97,6 +99,10 @@ def test_column_positions_follow_each_page_and_表四s_unreadable_headings():
              *(Cell("監", 0, 4 + j, 2, (x[j] - 20, 790, x[j] + 20, 900)) for j in (5, 8, 9, 10, 14))]
     grid = _outcome_grid(heads, values(x[2], x[4]), width=1280)
     assert all(abs(grid[j] - x[j]) < 0.2 * 85 for j in range(15))
+    # the same table at half the text block's width
+    half = [replace(h, bbox=(200 + (h.bbox[0] - 200) / 2, h.bbox[1], 200 + (h.bbox[2] - 200) / 2, h.bbox[3])) for h in heads]
+    grid = _outcome_grid(half, values(200 + (x[2] - 200) / 2, 200 + (x[4] - 200) / 2), width=1280)
+    assert all(abs(grid[j] - (200 + (x[j] - 200) / 2)) < 0.2 * 42 for j in range(15))
     # with nothing read over the columns, two values could stand under any two columns so apart
     assert _outcome_grid([], values(x[2], x[4]), width=1280) == {}
 
