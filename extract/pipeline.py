@@ -81,7 +81,32 @@ def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple
         readings.append(Reading(a.key, a.value, cell.text if cell else "", round(confidence, 4), status,
                                 cell.page if cell else None, cell.bbox if cell else None, options, a.confidence,
                                 a.doubt if doubtful else None))
+    if model.geometric:
+        readings = _split_merged(readings, parse)
     return readings, {a.key for a in parse.assignments if a.cell is None and not a.blank}
+
+
+def _split_merged(readings: list[Reading], parse: Parse) -> list[Reading]:
+    """An OCR box that may hold two neighbouring cells' numbers (``156312``: 156 | 312, the
+    gap between them lost) beside a cell read empty: the box's cell may read each tail of
+    it, and the empty one the head (or the other way round), each at a look-alike's odds;
+    only the identities can say which cut, if any, is right."""
+    by_key = {r.key: r for r in readings}
+    extra: dict[str, dict[Number, float]] = {}
+    for row in parse.variant.rows:
+        for left, right in zip(row.keys, row.keys[1:]):
+            for full, empty in ((right, left), (left, right)):
+                r, e = by_key[full], by_key[empty]
+                if not r.candidates or e.text or not r.text.isdigit() or len(r.text) < 2:
+                    continue
+                for i in range(1, len(r.text)):
+                    head, tail = r.text[:i], r.text[i:]
+                    mine, theirs = (tail, head) if full == right else (head, tail)
+                    if not any(len(t) > 1 and t[0] == "0" for t in (mine, theirs)):
+                        extra.setdefault(full, {})[int(mine)] = reconcile.CONFUSION_PRIOR
+                        extra.setdefault(empty, {})[int(theirs)] = reconcile.CONFUSION_PRIOR
+    return [replace(r, candidates=reconcile.with_extra(r.candidates or ((r.value, 1.0),), extra[r.key]))
+            if r.key in extra else r for r in readings]
 
 
 def _require_tables(parse: Parse, doc: Document) -> None:

@@ -131,6 +131,16 @@ def candidates(text: str, ocr: tuple[tuple[str, float], ...], slashed: bool = Fa
     return tuple((v, p / total) for v, p in sorted(prob.items(), key=lambda kv: -kv[1]))
 
 
+def with_extra(options: tuple[tuple[Number, float], ...], priors: dict[Number, float]) -> tuple[tuple[Number, float], ...]:
+    """``options`` with more readings, each at least at its prior relative to the best one."""
+    prob = dict(options)
+    top = max(prob.values())
+    for v, prior in priors.items():
+        prob[v] = max(prob.get(v, 0.0), prior * top)
+    total = sum(prob.values())
+    return tuple((v, p / total) for v, p in sorted(prob.items(), key=lambda kv: -kv[1]))
+
+
 def with_placements(options: tuple[tuple[Number, float], ...], placements: tuple[tuple[Number | None, float], ...],
                     value: Number) -> tuple[tuple[Number, float], ...]:
     """A page cell's readings when its place is in doubt too: each value the structure stage
