@@ -393,11 +393,19 @@ def _release(readings: list[Reading], idents: list[Identity], failing: list[Iden
     for i in idents:
         for k in i.keys:
             count[k] = count.get(k, 0) + 1
-    whole = _whole_line(readings, idents, broken)
+    # a whole 表四 line vouches for places, not readings: one sum cannot see two misreads
+    # that still add up, so a cell the recogniser doubts stays with a person
+    by_key = {r.key: r for r in readings}
+    whole = {k for k in _whole_line(readings, idents, broken) if _read_surely(by_key[k])}
     return [replace(r, status="read", confidence=max(r.confidence, VOUCHED))
             if r.status == "needs_review" and r.doubt is None and r.key not in missing
             and (count.get(r.key, 0) >= 2 and r.key.split(".", 1)[0] not in tables or r.key in whole) else r
             for r in readings]
+
+
+def _read_surely(r: Reading) -> bool:
+    """The recogniser's own belief in the cell's reading, its place aside, is near certain."""
+    return r.placement is None or r.confidence >= 0.99 * r.placement
 
 
 def _whole_line(readings: list[Reading], idents: list[Identity], broken: set[str]) -> set[str]:

@@ -117,7 +117,7 @@ def test_cells_placed_in_doubt_are_read_when_their_identities_vouch_for_them():
     cases = (("requests.", set(), "read"), ("review_litigation.", set(), "read"),
              ("review_litigation.", {line[6]}, "needs_review"))
     for table, blank, status in cases:
-        doubted = [replace(r, status="needs_review", confidence=0.5, bbox=None if r.key in blank else r.bbox)
+        doubted = [replace(r, status="needs_review", confidence=0.5, placement=0.5, bbox=None if r.key in blank else r.bbox)
                    if r.key.startswith(table) else r for r in readings]
         out, flagged = settle(doubted, parse.variant, (), missing)
         assert {r.status for r in out if r.key.startswith(table)} == {status}, (table, blank)
@@ -189,4 +189,21 @@ def test_two_neighbours_read_as_one_box_are_cut_where_the_identities_say():
     got = {r.key: r for r in readings}
     assert (got[left].value, got[right].value) == (s.values[left], s.values[right])
     assert {got[left].status, got[right].status} <= {"corrected", "read"}
+    assert all(r.value == s.values[r.key] for r in readings if r.status != "needs_review")
+
+
+def test_two_misreads_that_still_add_up_in_one_表四_sum_go_to_a_person():
+    model = load_model()
+    for seed in range(3_000_000, 3_000_400):
+        s = _scanned(seed)
+        group = "review_litigation.review."
+        if s.values.get(group + "upheld") and group + "upheld" in s.keys and group + "total" in s.keys:
+            break
+    cells = list(s.cells)
+    for key in (group + "upheld", group + "total"):  # 1 → 7 in both: the group still adds up
+        i, v = s.keys.index(key), s.values[key]
+        cells[i] = replace(cells[i], text=str(v + 6), candidates=((str(v + 6), 0.97), (str(v), 0.03)))
+    readings, _ = read_tables(model.predict(cells), cells, model)
+    got = {r.key: r for r in readings}
+    assert {got[group + "upheld"].status, got[group + "total"].status} == {"needs_review"}
     assert all(r.value == s.values[r.key] for r in readings if r.status != "needs_review")
