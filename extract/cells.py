@@ -103,7 +103,7 @@ def build_cells(pages: list[PageBoxes]) -> tuple[list[Cell], str]:
             if sum(any(ch.isdigit() for ch in t) for t, _ in segs) == 1 and \
                     (top < 0.08 * page.height or top > 0.92 * page.height) and _PAGE_MARK.match(joined):
                 continue
-            above = [c for c in cells[start:] if c.page == line[0].page]
+            above = cells[start:] if len(cells) > start and cells[start].page == line[0].page else []
             if (joined := _wrapped(segs, above)) is not None:
                 cells[start:] = joined
                 text_lines[-1] = " ".join(c.text for c in joined)
