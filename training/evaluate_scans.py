@@ -6,7 +6,10 @@
     python -m training.evaluate_scans --born-digital --start 0 --count 100   # the same reports as born-digital PDFs
 
 Accuracy is taken before any arithmetic correction: the structure stage's own
-values against the rendered truth, per style and per degradation level.
+values against the rendered truth, per style and per degradation level.  The
+cells wrong then are followed to the end (corrected, sent to review, silent),
+also by cause: the OCR misread the number, lost it, or read it right and the
+structure placed it wrong.
 """
 from __future__ import annotations
 
