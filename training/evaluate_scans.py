@@ -27,6 +27,8 @@ from extract import ocr
 from extract.cells import SEGMENT_GAP, PageBoxes, build_cells
 from extract.normalize import normalize
 from extract.pipeline import load_model, read_tables
+from extract.records import Cell
+from extract.structure import Assignment, Parse
 from training import render
 from training.generate import misread
 from training.render import scan
@@ -131,7 +133,7 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
     }
 
 
-def _cause(a, values: dict, parse, cells) -> str:
+def _cause(a: Assignment, values: dict, parse: Parse, cells: list[Cell]) -> str:
     """Why the reading of a cell was wrong: ``placed`` (the OCR read the numbers right, the
     structure put this one's elsewhere or another's here: the text in its place is another
     cell's of its row, or its own number is among its row's cells), ``misread`` (the OCR read
