@@ -63,7 +63,6 @@ def reconcile_basis(basis: Basis, figures: tuple[Figure, ...] = (),
 
 def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple[list[Reading], set[str]]:
     """The structure stage's decisions as readings, and the keys no cell was found for."""
-    checked = {k for ident in reconcile.identities(parse.variant) for k in ident.keys}
     witnesses = Counter(k for ident in reconcile.identities(parse.variant) for k in ident.keys)
     slashed = sum(normalize(c.text) == "/" for c in cells) >= 2  # zeros printed as slashes
     readings = []
@@ -73,7 +72,7 @@ def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple
         # so does one only a single sum checks (表四), where two misreads can still add up
         threshold = model.threshold if witnesses[a.key] >= 2 else model.threshold_unchecked
         # A row placed without its label, or an unchecked cell of an ambiguous line, goes to a person.
-        doubtful = a.doubt in ("unlabelled", "unplaced") or (a.doubt == "ambiguous_line" and a.key not in checked)
+        doubtful = a.doubt in ("unlabelled", "unplaced") or (a.doubt == "ambiguous_line" and a.key not in witnesses)
         # an OCR'd cell is as sure as its placement times the recogniser's own belief in its reading
         ocr = cell.candidates if cell is not None else ()
         options = reconcile.candidates(cell.text, ocr, slashed) if ocr else ()

@@ -114,7 +114,6 @@ def candidates(text: str, ocr: tuple[tuple[str, float], ...], slashed: bool = Fa
     digits = normalize(text)
     if not digits.isdigit() or not prob:
         return tuple(sorted(prob.items(), key=lambda kv: -kv[1]))
-    top = max(prob.values())
     variants = {}
     for i, d in enumerate(digits):
         for other in CONFUSABLE.get(d, ""):
@@ -123,12 +122,12 @@ def candidates(text: str, ocr: tuple[tuple[str, float], ...], slashed: bool = Fa
         variants.setdefault(digits[:i + 1] + d + digits[i + 1:], EDIT_PRIOR)
     if slashed and digits == "1":
         variants["0"] = CONFUSION_PRIOR
+    priors: dict[Number, float] = {}
     for t, prior in variants.items():
         v = parse_number(t) if t and (len(t) == 1 or t[0] != "0") else None
         if v is not None:
-            prob[v] = max(prob.get(v, 0.0), prior * top)
-    total = sum(prob.values())
-    return tuple((v, p / total) for v, p in sorted(prob.items(), key=lambda kv: -kv[1]))
+            priors[v] = max(priors.get(v, 0.0), prior)
+    return with_extra(tuple(prob.items()), priors)
 
 
 def with_extra(options: tuple[tuple[Number, float], ...], priors: dict[Number, float]) -> tuple[tuple[Number, float], ...]:
