@@ -41,7 +41,7 @@ def to_dict(report: Report) -> dict:
 
 
 def to_json(report: Report, indent: int | None = 1) -> str:
-    return json.dumps(to_dict(report), ensure_ascii=False, indent=indent)
+    return json.dumps(to_dict(report), ensure_ascii=False, indent=indent, allow_nan=False)
 
 
 def to_csv(report: Report) -> str:

@@ -431,7 +431,7 @@ def _vouched(fix: Fix, failing: list[Identity], prose: list[Identity], values: d
 def _take(readings: list[Reading], fix: Fix, odds: float) -> list[Reading]:
     """The fix's readings, ``corrected``, as sure as the fix is against the next best."""
     new = dict(fix.changes)
-    confidence = round(min(odds / (1 + odds), 0.9999), 4)
+    confidence = round(min(1 - 1 / (1 + odds), 0.9999), 4)  # no second fix: odds are infinite
     return [replace(r, value=new[r.key], status="corrected", confidence=confidence) if r.key in new else r
             for r in readings]
 

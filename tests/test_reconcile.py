@@ -42,6 +42,7 @@ def test_a_misread_digit_two_identities_pin_down_is_corrected():
     readings, checks = read_tables(model.predict(cells), cells, model)
     r = next(r for r in readings if r.key == key)
     assert (r.value, r.status) == (want, "corrected"), (wrong, want, r)
+    assert 0.9 <= r.confidence <= 1, r  # a number (no NaN when no other fix exists), and a sure one
     assert all(x.value == s.values[x.key] for x in readings if x.status != "needs_review")
     assert any(c.verdict == "corrected" for c in checks) and not any(c.verdict == "source_inconsistent" for c in checks)
 
