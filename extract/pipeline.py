@@ -10,7 +10,7 @@ from pathlib import Path
 from . import ingest, metadata, reconcile
 from .normalize import normalize, parse_number
 from .records import Basis, Cell, Check, Document, ExtractError, Figure, Number, Reading, Report
-from .structure import Parse, StructureModel, StructureModels, is_scanned
+from .structure import Parse, StructureModel, StructureModels, cut_merged, is_scanned
 
 MODEL_PATH = Path(os.environ.get("EXTRACT_MODEL", Path(__file__).resolve().parent.parent / "models" / "structure.joblib"))
 
@@ -32,13 +32,22 @@ def extract(path: str | Path, model: StructureModels | StructureModel | None = N
 def extract_document(doc: Document, model: StructureModels | StructureModel | None = None) -> Report:
     model = (model or load_model()).for_cells(doc.cells)
     meta = metadata.read(doc.text)
-    parse = model.predict(doc.cells, meta.layout)
+    parse, doc.cells = parse_cells(doc.cells, model, meta.layout)  # the sequence the readings refer to
     _require_tables(parse, doc)
     readings, missing = readings_of(parse, doc.cells, model)
     basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not is_scanned(doc.cells),
                   len(parse.strays(doc.cells)))
     readings, checks = reconcile_basis(basis, meta.figures)
     return Report(doc.source, meta, parse.variant.layout, readings, checks, basis)
+
+
+def parse_cells(cells: list[Cell], model: StructureModels | StructureModel,
+                layout: str | None = None) -> tuple[Parse, list[Cell]]:
+    """The structure stage: the cells' parse, and the cells it refers to.  A box the parse
+    finds reaching over several columns is cut there, and the cut cells parsed again."""
+    parse = model.predict(cells, layout)
+    cut = cut_merged(cells, parse)
+    return (parse, cells) if cut is cells else (model.predict(cut, layout), cut)
 
 
 def read_tables(parse: Parse, cells: list[Cell], model: StructureModels | StructureModel,
@@ -64,7 +73,7 @@ def reconcile_basis(basis: Basis, figures: tuple[Figure, ...] = (),
 def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple[list[Reading], set[str]]:
     """The structure stage's decisions as readings, and the keys no cell was found for."""
     witnesses = Counter(k for ident in reconcile.identities(parse.variant) for k in ident.keys)
-    slashed = sum(normalize(c.text) == "/" for c in cells) >= 2  # zeros printed as slashes
+    slash = reconcile.slash_prior([normalize(c.text) for c in cells])
     readings = []
     for a in parse.assignments:
         cell = cells[a.cell] if a.cell is not None else None
@@ -75,7 +84,7 @@ def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple
         doubtful = a.doubt in ("unlabelled", "unplaced") or (a.doubt == "ambiguous_line" and a.key not in witnesses)
         # an OCR'd cell is as sure as its placement times the recogniser's own belief in its reading
         ocr = cell.candidates if cell is not None else ()
-        options = reconcile.candidates(cell.text, ocr, slashed) if ocr else ()
+        options = reconcile.candidates(cell.text, ocr, slash) if ocr else ()
         if model.geometric:
             options = reconcile.with_placements(options, a.alternatives, a.value)
         confidence = a.confidence * (sum(p for t, p in ocr if parse_number(t) == a.value) if ocr else 1.0)

@@ -101,11 +101,11 @@ CONFUSABLE = {"0": "689", "1": "74", "2": "7", "3": "85", "4": "1", "5": "63", "
 CONFUSION_PRIOR, EDIT_PRIOR = 1e-3, 1e-4
 
 
-def candidates(text: str, ocr: tuple[tuple[str, float], ...], slashed: bool = False) -> tuple[tuple[Number, float], ...]:
+def candidates(text: str, ocr: tuple[tuple[str, float], ...], slash: float = 0.0) -> tuple[tuple[Number, float], ...]:
     """The numbers an OCR'd cell may print, most probable first: the recogniser's n-best
     readings, and, for its best one, every known look-alike digit, dropped or doubled digit
-    (each at least at its prior, relative to the best reading).  ``slashed``: the report
-    prints zero as ``/``, which a recogniser takes for a ``1``."""
+    (each at least at its prior, relative to the best reading).  ``slash``: how likely a
+    ``1`` is a zero printed as ``/`` that the recogniser took for one (see ``slash_prior``)."""
     prob: dict[Number, float] = {}
     for t, p in ocr or ((text, 1.0),):
         v = parse_number(t)
@@ -120,14 +120,34 @@ def candidates(text: str, ocr: tuple[tuple[str, float], ...], slashed: bool = Fa
             variants[digits[:i] + other + digits[i + 1:]] = CONFUSION_PRIOR
         variants.setdefault(digits[:i] + digits[i + 1:], EDIT_PRIOR)
         variants.setdefault(digits[:i + 1] + d + digits[i + 1:], EDIT_PRIOR)
-    if slashed and digits == "1":
-        variants["0"] = CONFUSION_PRIOR
+    if slash and digits == "1":
+        variants["0"] = max(slash, CONFUSION_PRIOR)
     priors: dict[Number, float] = {}
     for t, prior in variants.items():
         v = parse_number(t) if t and (len(t) == 1 or t[0] != "0") else None
         if v is not None:
             priors[v] = max(priors.get(v, 0.0), prior)
+    top = max(prob.values())
+    if ocr and top < JUNK_BELOW:  # the recogniser cannot tell what it saw: a smudge, nothing printed
+        priors[0] = max(priors.get(0, 0.0), (1 - top) / top)
     return with_extra(tuple(prob.items()), priors)
+
+
+# a number box read with less confidence than this may be a smudge over a blank cell
+JUNK_BELOW = 0.5
+# how often a recogniser reads a printed ``/`` as ``1`` on a poor scan (an assumed rate:
+# 4 of some 100 slashes on the worst page of 400 generated scans)
+SLASH_AS_ONE = 0.02
+
+
+def slash_prior(texts: list[str]) -> float:
+    """How likely a ``1`` of these cells is a zero printed as ``/`` and read as ``1``: none
+    unless the report prints zero so (two ``/`` or more); else as many slashes as the
+    recogniser would have taken for ones, shared among the ones read."""
+    slashes, ones = sum(t == "/" for t in texts), sum(t == "1" for t in texts)
+    if slashes < 2 or not ones:
+        return 0.0
+    return min(0.5, SLASH_AS_ONE * slashes / ones)
 
 
 def with_extra(options: tuple[tuple[Number, float], ...], priors: dict[Number, float]) -> tuple[tuple[Number, float], ...]:
@@ -169,7 +189,7 @@ class Fix:
     guessed: tuple[str, ...] = ()  # changed cells whose new value no candidate offered
 
 
-MAX_CHANGES = 3
+MAX_CHANGES = 4
 
 
 def solve(values: dict[str, Number], alternatives: dict[str, tuple[tuple[Number, float], ...]],

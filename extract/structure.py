@@ -383,6 +383,66 @@ def _column_positions(cells: list[Cell], runs: list[Run]) -> tuple[dict, dict]:
     return centre, {k: float(np.median(v)) for k, v in pitch.items() if np.median(v) > 0}
 
 
+def cut_merged(cells: list[Cell], parse: Parse) -> list[Cell]:
+    """The cells with every number box that spans two or more columns of its table cut at
+    the columns' boundaries, each piece taking its share of the box by digit count: the
+    OCR reads neighbouring numbers of narrow columns as one box where no rule parts them
+    (``13401461`` over 尚未审结 and 总计).  The same list when no box does."""
+    centre, pitch = _column_positions(cells, parse.runs)
+    cuts: dict[int, list[Cell]] = {}
+    for run in parse.runs:
+        widths = {len(row.keys) for row in run.rows if row.keys}
+        if len(widths) != 1:
+            continue
+        n, t = widths.pop(), _TABLES[run.rows[0].table]
+        for i in run.cells:
+            c = cells[i]
+            if c.bbox is None or (c.page, t, n) not in pitch:
+                continue
+            margin = _CUT_MARGIN * pitch[(c.page, t, n)]
+            xs = [centre[(c.page, t, n, j)] for j in range(n) if (c.page, t, n, j) in centre]
+            inside = [x for x in xs if c.bbox[0] + margin < x < c.bbox[2] - margin]
+            if len(inside) >= 2 and (pieces := _pieces_at(c, [(a + b) / 2 for a, b in zip(inside, inside[1:])])):
+                cuts[i] = pieces
+    if not cuts:
+        return cells
+    out, shift = [], {}
+    for i, c in enumerate(cells):
+        extra = shift.get((c.page, c.row), 0)
+        for k, piece in enumerate(cuts.get(i, [c])):
+            out.append(replace(piece, col=c.col + extra + k))
+        shift[(c.page, c.row)] = extra + len(cuts.get(i, [c])) - 1
+    return out
+
+
+# how far inside a box a column's centre must lie for the box to reach over that column (in pitches)
+_CUT_MARGIN = 0.25
+
+
+def _pieces_at(cell: Cell, bounds: list[float]) -> list[Cell] | None:
+    """The number box cut at each x of ``bounds`` (its digits evenly spread over its width),
+    with the OCR's readings of the same length cut alike; None unless every piece is a number."""
+    text = normalize(cell.text)
+    if not text.isdigit():
+        return None
+    x0, y0, x1, y1 = cell.bbox
+    per = (x1 - x0) / len(text)
+    at = [sum(x0 + (d + 0.5) * per < b for d in range(len(text))) for b in bounds]
+    edges = [0, *at, len(text)]
+    parts = [text[a:b] for a, b in zip(edges, edges[1:])]
+    if any(not p or (len(p) > 1 and p[0] == "0") for p in parts):
+        return None
+    out = []
+    for k, (a, b) in enumerate(zip(edges, edges[1:])):
+        readings: dict[str, float] = {}
+        for t, p in cell.candidates:
+            if len(t) == len(text):
+                readings[t[a:b]] = readings.get(t[a:b], 0.0) + p
+        out.append(replace(cell, text=parts[k], bbox=(x0 + a * per, y0, x0 + b * per, y1),
+                           candidates=tuple(sorted(readings.items(), key=lambda kv: -kv[1])) or ((parts[k], 1.0),)))
+    return out
+
+
 def _page_shift(stacks: list[list[float]], columns: dict[int, float]) -> tuple[float, float]:
     """(a, b) such that a box under column x sits near a * x + b on this page: the shift
     that brings most stacks of boxes within a fifth of a pitch of a column, then scale and

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from extract import extract  # noqa: E402
 from extract.cells import SEGMENT_GAP, PageBoxes, build_cells  # noqa: E402
 from extract.ocr import default_engine  # noqa: E402
-from extract.pipeline import load_model, read_tables  # noqa: E402
+from extract.pipeline import load_model, parse_cells, read_tables  # noqa: E402
 from training.render import scan, to_pdf  # noqa: E402
 
 
@@ -55,7 +55,7 @@ def main() -> None:
             raw.append(time.perf_counter() - t)
             t = time.perf_counter()
             cells, _ = build_cells([PageBoxes(ours.read(page, 1), page.shape[0], SEGMENT_GAP)])
-            read_tables(model.predict(cells), cells, model)
+            read_tables(*parse_cells(cells, model), model)
             whole.append(time.perf_counter() - t)
     print(f"scan pages: {len(pages)} x {args.runs} runs, A4 at 200 dpi, {pages[0].shape[1]}x{pages[0].shape[0]} px")
     print(f"  plain RapidOCR() call, median s/page:        {statistics.median(raw):.2f}")

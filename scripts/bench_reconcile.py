@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extract import reconcile  # noqa: E402
-from extract.pipeline import load_model, readings_of  # noqa: E402
+from extract.pipeline import load_model, parse_cells, readings_of  # noqa: E402
 from training.generate import as_scanned, misread, sample  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     for seed in range(4_000_000, 4_000_000 + args.reports):
         s = as_scanned(sample(seed), random.Random(seed))
         cells = misread_some(s, random.Random(seed))
-        parse = model.predict(cells)
+        parse, cells = parse_cells(cells, model)
         readings, missing = readings_of(parse, cells, model)
         cases.append((readings, missing, parse.variant, s.values))
     per_report, outcome = [], {}

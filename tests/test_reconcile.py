@@ -5,7 +5,7 @@ import random
 from dataclasses import replace
 
 from extract.pipeline import load_model, read_tables, readings_of
-from extract.reconcile import Identity, candidates, settle, solve
+from extract.reconcile import CONFUSION_PRIOR, Identity, candidates, settle, slash_prior, solve
 from extract.records import Figure
 from training.generate import as_scanned, misread, sample
 
@@ -165,9 +165,19 @@ def test_a_scan_that_lost_表四s_row_label_is_read_with_表四_in_review():
 
 def test_a_1_may_be_a_slash_only_where_the_report_prints_zero_as_a_slash():
     ocr = (("1", 0.9999), ("/", 0.0001))
-    slashed, plain = dict(candidates("1", ocr, slashed=True)), dict(candidates("1", ocr))
-    assert slashed[0] / slashed[1] > 0.9e-3 and plain[0] / plain[1] < 0.2e-3  # a look-alike, or only what OCR said
+    many = slash_prior(["/"] * 100 + ["1"] * 8 + ["3"])  # a page of slashes: a few of its ones may be more
+    few = slash_prior(["/"] * 3 + ["1"] * 20)
+    assert slash_prior(["/"] + ["1"] * 5) == 0 and slash_prior(["0"] * 50 + ["1"]) == 0
+    assert 0.1 < many <= 0.5 and CONFUSION_PRIOR <= few < 0.01
+    slashed, plain = dict(candidates("1", ocr, many)), dict(candidates("1", ocr))
+    assert slashed[0] / slashed[1] > 0.1 and plain[0] / plain[1] < 0.2e-3  # likely, or only what OCR said
     assert 0 not in dict(candidates("1", (("1", 1.0),)))
+
+
+def test_a_number_the_recogniser_cannot_make_out_may_be_a_smudge_over_a_blank():
+    unsure = dict(candidates("364", (("364", 0.34), ("3604", 0.27), ("664", 0.22))))
+    sure = dict(candidates("364", (("364", 0.97), ("664", 0.03))))
+    assert unsure[0] > 0.3 * unsure[364] and 0 not in sure
 
 
 def test_two_neighbours_read_as_one_box_are_cut_where_the_identities_say():

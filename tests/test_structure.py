@@ -148,3 +148,30 @@ def test_a_number_wrapped_in_a_narrow_column_is_one_number():
     # one digit never wraps
     single = PageBoxes([box("3", 980, 1026), box("0", 985, 1067)], 2338, SEGMENT_GAP)
     assert [c.text for c in build_cells([single])[0]] == ["3", "0"]
+
+
+def test_neighbouring_numbers_read_as_one_box_are_cut_at_their_columns():
+    import random
+
+    from extract.pipeline import parse_cells, read_tables
+    from extract.structure import cut_merged
+    from training.generate import as_scanned
+
+    model = load_model()
+    group = "review_litigation.review."
+    for seed in range(3_000_000, 3_000_400):  # 表四's 尚未审结 and 总计 side by side, both printed
+        s = as_scanned(sample(seed), random.Random(seed))
+        left, right = group + "pending", group + "total"
+        if left in s.keys and right in s.keys and s.values[left] >= 10:
+            break
+    parse, cells = parse_cells(s.cells, model)
+    assert cells is s.cells and cut_merged(s.cells, parse) is s.cells  # nothing spans two columns: nothing cut
+    i, j = s.keys.index(left), s.keys.index(right)
+    a, b = s.cells[i], s.cells[j]
+    text = f"{s.values[left]}{s.values[right]}"  # no rule between them: the OCR reads one box
+    merged = replace(a, text=text, candidates=((text, 0.99),), bbox=(a.bbox[0], a.bbox[1], b.bbox[2], b.bbox[3]))
+    parse, cells = parse_cells([merged if n == i else c for n, c in enumerate(s.cells) if n != j], model)
+    assert [c.text for c in cells].count(str(s.values[left])) >= 1 and text not in [c.text for c in cells]
+    got = {r.key: r for r in read_tables(parse, cells, model)[0]}
+    assert (got[left].value, got[right].value) == (s.values[left], s.values[right])
+    assert got[left].status == got[right].status == "read"

@@ -26,7 +26,7 @@ from pathlib import Path
 from extract import ocr
 from extract.cells import SEGMENT_GAP, PageBoxes, build_cells
 from extract.normalize import normalize
-from extract.pipeline import load_model, read_tables
+from extract.pipeline import load_model, parse_cells, read_tables
 from extract.records import Cell
 from extract.structure import Assignment, Parse
 from training import render
@@ -80,8 +80,7 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
         seed, level = start + i, LEVELS[i % len(LEVELS)]
         s, boxes, ocr_seconds = ocr_pages(seed, level, cache)
         t = time.perf_counter()
-        cells = cells_of(s, boxes)
-        parse = model.predict(cells)
+        parse, cells = parse_cells(cells_of(s, boxes), model)
         readings, _ = read_tables(parse, cells, model)
         if ocr_seconds is not None:
             seconds.append((ocr_seconds + time.perf_counter() - t) / len(s.pages))
@@ -158,13 +157,12 @@ def misreads(count: int, start: int = EVAL_SEED, per_scan: int = 2, cache: Path 
     for i in range(count):
         seed, level = start + i, LEVELS[i % len(LEVELS)]
         s, boxes, _ = ocr_pages(seed, level, cache)
-        cells = cells_of(s, boxes)
-        parse = model.predict(cells)
+        parse, cells = parse_cells(cells_of(s, boxes), model)
         right = [(a.cell, a.key) for a in parse.assignments if a.cell is not None and cells[a.cell].text.isdigit()
                  and is_right(a.value, s.values.get(a.key))]
         picked = dict(random.Random(seed).sample(right, min(per_scan, len(right))))
         cells = [misread(c) if n in picked else c for n, c in enumerate(cells)]
-        readings, _ = read_tables(model.predict(cells), cells, model)
+        readings, _ = read_tables(*parse_cells(cells, model), model)
         for r in readings:
             ok = is_right(r.value, s.values.get(r.key))
             outcome["silent_errors"] += not ok and r.status != "needs_review"
