@@ -18,7 +18,7 @@ from pathlib import Path
 
 import joblib
 
-from extract.pipeline import read_tables
+from extract.pipeline import parse_cells, read_tables
 from extract.structure import StructureModel, StructureModels
 from training.generate import PERTURBATIONS, as_scanned, sample
 from training.train import MODEL_DIR
@@ -58,12 +58,12 @@ def evaluate(model: StructureModels | StructureModel, count: int = 1000, start: 
     buckets: dict[float, list[int]] = {}
     for seed in range(start, start + count):
         s = as_scanned(sample(seed), random.Random(seed)) if scanned else sample(seed)
-        parse = model.predict(s.cells)
+        parse, cells = parse_cells(s.cells, model)
         score.reports += 1
         score.by_perturbation.update(s.perturbations)
         score.variant_wrong += parse.variant != s.variant
         bad = False
-        readings, _ = read_tables(parse, s.cells, model)
+        readings, _ = read_tables(parse, cells, model)
         for r in readings:
             if r.key not in s.values:
                 continue

@@ -80,7 +80,9 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
         seed, level = start + i, LEVELS[i % len(LEVELS)]
         s, boxes, ocr_seconds = ocr_pages(seed, level, cache)
         t = time.perf_counter()
-        parse, cells = parse_cells(cells_of(s, boxes), model)
+        read = cells_of(s, boxes)
+        parse, cells = parse_cells(read, model)
+        final["boxes_cut"] += len(set(read) - set(cells))  # numbers the OCR ran together, parted by their columns
         readings, _ = read_tables(parse, cells, model)
         if ocr_seconds is not None:
             seconds.append((ocr_seconds + time.perf_counter() - t) / len(s.pages))
@@ -120,7 +122,7 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
         "accuracy_before_reconciliation": {g: round(r / c, 4) for g, (c, r) in sorted(tally.items())},
         "cells_by_group": {g: c for g, (c, _) in sorted(tally.items())},
         "silent_errors": final["silent"], "review_load": round(final["review"] / n, 4),
-        "corrected_cells": final["corrected"],
+        "corrected_cells": final["corrected"], "boxes_cut": final["boxes_cut"],
         "accuracy_of_cells_not_in_review": round(final["accepted_right"] / max(final["accepted"], 1), 5),
         "wrong_before_reconciliation": dict(outcome),
         "wrong_before_reconciliation_by_cause": {k: dict(v) for k, v in sorted(causes.items())},
