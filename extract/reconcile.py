@@ -365,7 +365,7 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
         # fix that moves one (rather than reading its own digits otherwise) is never certain; one
         # that leaves them be and mends both identities of every cell it changes is: a lone
         # wrong value breaks no two identities that cross elsewhere
-        in_doubt = any((by_key[k].doubt or k in missing) and v not in dict(candidates(by_key[k].text, ()))
+        in_doubt = any((by_key[k].doubt or k in missing) and v not in dict(_own_readings(by_key[k]))
                        for k, v in best.changes)
         if len(near) == 1 and not in_doubt and not best.guessed and _vouched(best, broken, prose, values, constants):
             taken[best] = math.exp(fixes[1].cost - best.cost) if len(fixes) > 1 else math.inf
@@ -381,6 +381,13 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
     for fix, odds in taken.items():
         readings = _take(readings, fix, odds)
     return readings, doubtful
+
+
+def _own_readings(r: Reading) -> tuple[tuple[Number, float], ...]:
+    """What the cell's own characters may read, its place aside: its look-alikes, and a
+    blank when the recogniser could not make them out (its belief: confidence over placement)."""
+    belief = r.confidence / r.placed if r.candidates and r.placed > 0 else 1.0
+    return candidates(r.text, ((r.text, min(belief, 1.0)),))
 
 
 def _connected(idents: list[Identity]) -> list[list[Identity]]:

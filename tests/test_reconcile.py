@@ -218,3 +218,26 @@ def test_two_misreads_that_still_add_up_in_one_表四_sum_go_to_a_person():
     got = {r.key: r for r in readings}
     assert {got[group + "upheld"].status, got[group + "total"].status} == {"needs_review"}
     assert all(r.value == s.values[r.key] for r in readings if r.status != "needs_review")
+
+
+def test_a_smudge_read_as_a_number_in_a_doubtful_row_is_corrected_to_the_blank_it_covers():
+    s, model = _first_clean_seed("requests.granted.natural_person")
+    parse = model.predict(s.cells)
+    readings, missing = readings_of(parse, s.cells, model.scanned)
+    key = next(r.key for r in readings if r.key.startswith("requests.granted.") and r.value == 0 and r.bbox)
+    row = key.rsplit(".", 1)[0]
+
+    def smudged(p: float):
+        # its row placed without its label found ("unplaced"); the recogniser ``p`` sure of its digits
+        ocr = (("364", p), ("3604", (1 - p) / 2), ("664", (1 - p) / 2))
+        return [replace(r, value=364, text="364", candidates=candidates("364", ocr), confidence=round(p * r.placed, 4),
+                        status="needs_review", doubt="unplaced") if r.key == key else
+                replace(r, doubt="unplaced", status="needs_review") if r.key.rsplit(".", 1)[0] == row else r
+                for r in readings]
+
+    out, flagged = settle(smudged(0.34), parse.variant, (), missing)
+    got = next(r for r in out if r.key == key)
+    assert (got.value, got.status) == (0, "corrected") and key not in flagged
+    # read with confidence, 364 is no blank: where the error lies is for a person to say
+    out, flagged = settle(smudged(0.97), parse.variant, (), missing)
+    assert key in flagged and next(r for r in out if r.key == key).status != "corrected"

@@ -82,7 +82,8 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
         t = time.perf_counter()
         read = cells_of(s, boxes)
         parse, cells = parse_cells(read, model)
-        final["boxes_cut"] += len(set(read) - set(cells))  # numbers the OCR ran together, parted by their columns
+        # numbers the OCR ran together, parted by their columns
+        final["boxes_cut"] += len({(c.page, c.bbox) for c in read} - {(c.page, c.bbox) for c in cells})
         readings, _ = read_tables(parse, cells, model)
         if ocr_seconds is not None:
             seconds.append((ocr_seconds + time.perf_counter() - t) / len(s.pages))
