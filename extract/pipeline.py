@@ -44,10 +44,18 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
 def parse_cells(cells: list[Cell], model: StructureModels | StructureModel,
                 layout: str | None = None) -> tuple[Parse, list[Cell]]:
     """The structure stage: the cells' parse, and the cells it refers to.  A box the parse
-    finds reaching over several columns is cut there, and the cut cells parsed again."""
+    finds reaching over several columns is cut there, and the cut cells parsed again (the
+    columns a parse finds may show more such boxes, so a few times over)."""
     parse = model.predict(cells, layout)
-    cut = cut_merged(cells, parse)
-    return (parse, cells) if cut is cells else (model.predict(cut, layout), cut)
+    for _ in range(_CUTS):
+        cut = cut_merged(cells, parse)
+        if cut is cells:
+            break
+        cells, parse = cut, model.predict(cut, layout)
+    return parse, cells
+
+
+_CUTS = 3  # parses after the first one, at most
 
 
 def read_tables(parse: Parse, cells: list[Cell], model: StructureModels | StructureModel,

@@ -416,7 +416,7 @@ def cut_merged(cells: list[Cell], parse: Parse) -> list[Cell]:
 
 
 # how far inside a box a column's centre must lie for the box to reach over that column (in pitches)
-_CUT_MARGIN = 0.25
+_CUT_MARGIN = 0.1
 
 
 def _pieces_at(cell: Cell, bounds: list[float]) -> list[Cell] | None:
@@ -578,47 +578,60 @@ def _outcome_grid(heads: list[Cell], values: list[Cell], width: float, n: int = 
     apart, give or take one column's jitter; a heading read as a label only under a column
     of that label (``结果`` over 结果维持 or 结果纠正; junk anywhere); a group heading over
     its group's middle column; the pitch near a fifteenth of the text block, unless the
-    boxes say the table is narrower.  Nothing is placed unless every value's column is
-    clear (each other column costs ``_SURE`` more) and every value sits where its column
-    says (no step beside it past ``_MISFIT``)."""
+    boxes say the table is narrower.  A number box wider than a column is the numbers of
+    as many columns as it spans, run together (``4713`` for 47 and 13): as many values, a
+    pitch apart.  Nothing is placed unless every value's column is clear (each other column
+    costs ``_SURE`` more) and every value sits where its column says (no step beside it
+    past ``_MISFIT``)."""
     pitch = width / n
     if not values or pitch <= 0:
         return {}
-    points = []  # (x, cost per column, line of a value or None)
+    heading_points = []  # (x, cost per column, line of a value or None, box of a value or None)
     for c in (piece for h in heads for piece in _split_heading(h, OUTCOME_LABELS)):
         text = normalize(c.text)
         group = next((col for key, col in _GROUP_HEADINGS if key in text), None)
         if group is not None:
-            points.append((_centre(c), np.where(np.arange(n) == group, 0.0, np.inf), None))
+            heading_points.append((_centre(c), np.where(np.arange(n) == group, 0.0, np.inf), None, None))
         elif c.bbox[2] - c.bbox[0] <= 1.5 * pitch:  # wider: several columns' headings read as one box
             labelled = [j for j in range(n) if OUTCOME_LABELS[j % 5].startswith(text) or text.startswith(OUTCOME_LABELS[j % 5])]
-            points.append((_centre(c), np.where(np.isin(np.arange(n), labelled) | (not labelled), 0.0, _WRONG_LABEL), None))
-    points += [(_centre(c), np.zeros(n), c.row) for c in values]
-    points.sort(key=lambda p: p[0])
+            heading_points.append((_centre(c), np.where(np.isin(np.arange(n), labelled) | (not labelled), 0.0, _WRONG_LABEL),
+                                   None, None))
+    one = float(np.median([c.bbox[2] - c.bbox[0] for c in values]))  # how wide one number prints
     best, overall = None, None
     for p in pitch * np.arange(0.35, 1.3, 0.01):
+        points = sorted(heading_points + _value_points(values, p, one, n), key=lambda q: q[0])
         steps = _alignment_steps(points, p, n)
         fwd = [points[0][1] + ((p / pitch - 1) / _PITCH_SPREAD) ** 2]
-        for (_, cost, _), t in zip(points[1:], steps):
+        for (_, cost, _, _), t in zip(points[1:], steps):
             fwd.append((fwd[-1][:, None] + t).min(axis=0) + cost)
         bwd = [np.zeros(n)]
-        for (_, cost, _), t in zip(reversed(points[1:]), reversed(steps)):
+        for (_, cost, _, _), t in zip(reversed(points[1:]), reversed(steps)):
             bwd.append((t + (cost + bwd[-1])[None, :]).min(axis=1))
         marginal = np.array(fwd) + np.array(bwd[::-1])  # the best alignment with point k at column j
+        # each value box by its first point: its column under this pitch
+        first = {}
+        for k, q in enumerate(points):
+            if q[3] is not None:
+                first.setdefault(q[3], k)
+        per_box = np.array([marginal[first[b]] for b in range(len(values))])
         if best is None or marginal[0].min() < best[0]:
-            best = (marginal[0].min(), p, marginal.argmin(axis=1), steps)
-        overall = marginal if overall is None else np.minimum(overall, marginal)
-    _, p, at, steps = best
-    for k, (_, _, line) in enumerate(points):
-        if line is None:
+            best = (marginal[0].min(), p, marginal.argmin(axis=1), steps, points)
+        overall = per_box if overall is None else np.minimum(overall, per_box)
+    _, p, at, steps, points = best
+    seen = set()
+    for k, (_, _, _, box) in enumerate(points):
+        if box is None or box in seen:
             continue
-        m = np.sort(overall[k])
+        seen.add(box)
+        m = np.sort(overall[box])
         beside = [steps[i][at[i], at[i + 1]] for i in (k - 1, k) if 0 <= i < len(steps)]
         if not np.isfinite(m[0]) or m[1] - m[0] < _SURE or max(beside, default=0.0) > _MISFIT:
             return {}
     placed: dict[int, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    for (x, cost, line), j in zip(points, at):
-        if np.isfinite(cost).sum() > 1:  # a group heading is over a group, not a column
+    spanning = {b for b in range(len(values)) if sum(q[3] == b for q in points) > 1}
+    for (x, cost, line, box), j in zip(points, at):
+        # a group heading is over a group, not a column; a box over several columns is at none
+        if np.isfinite(cost).sum() > 1 and box not in spanning:
             placed[int(j)][line is None].append(x)
     # where the values of a column sit says best where it is
     centre = {j: float(np.mean(under or over)) for j, (under, over) in placed.items()}
@@ -635,11 +648,23 @@ def _outcome_grid(heads: list[Cell], values: list[Cell], width: float, n: int = 
     return out
 
 
+def _value_points(values: list[Cell], p: float, one: float, n: int) -> list[tuple]:
+    """The alignment's points for the value boxes at pitch ``p``: one per box, or, for a number
+    box wider than a column by whole pitches, one per column it spans, a pitch apart."""
+    out = []
+    for b, c in enumerate(values):
+        text = normalize(c.text)
+        span = max(1, min(len(text), round((c.bbox[2] - c.bbox[0] - one) / p) + 1)) if text.isdigit() else 1
+        for k in range(span):
+            out.append((_centre(c) + (k - (span - 1) / 2) * p, np.zeros(n), c.row, b))
+    return out
+
+
 def _alignment_steps(points: list, p: float, n: int) -> list[np.ndarray]:
     """The cost of each next point at column j' after this one at column j, at pitch ``p``."""
     gap = np.arange(n)[None, :] - np.arange(n)[:, None]
     steps = []
-    for (xa, _, la), (xb, _, lb) in zip(points, points[1:]):
+    for (xa, _, la, *_), (xb, _, lb, *_) in zip(points, points[1:]):
         d = (xb - xa) / p
         t = np.where(gap > 0, (d - gap) ** 2 / (_COLUMN_SPREAD ** 2 * np.maximum(gap, 1)), (d / _SAME_COLUMN) ** 2)
         t[gap < 0] = np.inf

@@ -86,6 +86,10 @@ def test_column_positions_follow_each_page_and_表四s_unreadable_headings():
 
     grid = _outcome_grid(heads, values(237, 577, 1427), width=1280)
     assert len(grid) == 15 and abs(grid[3] - 492) < 2
+    # two numbers of neighbouring columns read as one box (``4713`` for 47 | 13): two values
+    merged = Cell("4713", 1, 9, 2, (x[4] - 25, 900, x[5] + 25, 940))
+    grid = _outcome_grid(heads, [*values(237), merged, *values(1427)], width=1280)
+    assert len(grid) == 15 and all(abs(grid[j] - x[j]) < 5 for j in range(15))
     assert _outcome_grid(heads, values(237, 280), width=1280) == {}  # a value between two columns: no grid
     # nothing over the first group but its name, two headings of two columns read as one
     # box, the rest junk or labels; two values, and columns up to 15% off an even pitch
