@@ -287,7 +287,7 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     by_key = {r.key: r for r in readings}
     doubtful = set()
     if not exact:
-        readings, doubtful = settle(readings, variant, figures, missing)
+        readings, doubtful = settle(readings, variant, figures, missing, strong)
     values = {r.key: r.value for r in readings}
     # on a page, a blank is a 0 no character printed: in a failing identity it is no witness
     paged = any(r.bbox for r in readings)
@@ -302,7 +302,9 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     # of its row: its row total holds wherever it sits (zeros printed as blanks give no other
     # clue).  表四 prints its three groups on one line: on a text layer (``settle`` sees to a
     # scan's) a group left wholly blank beside a doubtful one may be where its numbers belong
-    unsure = {_row_of(k) for k, r in by_key.items() if r.bbox and r.placed < strong
+    # (not a cell the arithmetic corrected: identities placed it, or it was a smudge)
+    corrected = {r.key for r in readings if r.status == "corrected"}
+    unsure = {_row_of(k) for k, r in by_key.items() if r.bbox and r.placed < strong and k not in corrected
               and (r.status == "needs_review" or k in doubtful)}
     blank = {k for k, r in by_key.items() if not r.bbox and r.value == 0}
     if exact and any(g.startswith("review_litigation.") for g in unsure):
@@ -327,7 +329,7 @@ GUESS_COST = -math.log(CONFUSION_PRIOR) + 3.0
 
 
 def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...] = (),
-           missing: set[str] = frozenset()) -> tuple[list[Reading], set[str]]:
+           missing: set[str] = frozenset(), strong: float = 0.999) -> tuple[list[Reading], set[str]]:
     """Readings off a page after the certain corrections, and the keys a person must see.
 
     A page cell may be misread or misplaced (its candidates hold both), and a blank may
@@ -367,7 +369,8 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
         # wrong value breaks no two identities that cross elsewhere
         in_doubt = any((by_key[k].doubt or k in missing) and v not in dict(_own_readings(by_key[k]))
                        for k, v in best.changes)
-        if len(near) == 1 and not in_doubt and not best.guessed and _vouched(best, broken, prose, values, constants):
+        if len(near) == 1 and not in_doubt and not best.guessed and (
+                _vouched(best, broken, prose, values, constants) or _pointed_out(best, broken, by_key, strong)):
             taken[best] = math.exp(fixes[1].cost - best.cost) if len(fixes) > 1 else math.inf
             continue
         # a guessed value is a lost or merged number: the rest of its row may have shifted with it
@@ -375,12 +378,27 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
         doubtful |= {k for f in near for g in f.guessed for k in by_key if _row_of(k) == _row_of(g)}
     # 表四 is one printed line: a number placed in doubt there (a blank before it, or a box
     # too many) may have pushed every later one a column on, and each group still adds up
+    # (not a cell a taken fix re-reads: its place was never in doubt, only its characters)
+    fixed = {k for fix in taken for k, _ in fix.changes}
     line = [k for k in variant.keys if k.startswith("review_litigation.") and k in by_key]
-    first = next((n for n, k in enumerate(line) if by_key[k].status == "needs_review"), len(line))
+    first = next((n for n, k in enumerate(line) if by_key[k].status == "needs_review" and k not in fixed), len(line))
     doubtful |= set(line[first:])
     for fix, odds in taken.items():
         readings = _take(readings, fix, odds)
     return readings, doubtful
+
+
+def _pointed_out(fix: Fix, broken: list[Identity], by_key: dict[str, Reading], strong: float) -> bool:
+    """One sum alone may mend one cell when the recogniser itself points it out: it could not
+    make the cell's characters out, and read every other cell of the sum surely, each surely
+    placed (two misreads that still add up would need two doubted cells).  Its own place
+    may be in doubt when it becomes a blank: a smudge is nothing printed wherever it sits."""
+    if len(fix.changes) != 1 or len(broken) != 1:
+        return False
+    (key, value), = fix.changes
+    r = by_key[key]
+    return (r.confidence < JUNK_BELOW * r.placed and value in dict(_own_readings(r)) and (value == 0 or r.placed >= strong)
+            and all(_read_surely(by_key[k]) and by_key[k].placed >= strong for k in broken[0].keys if k != key))
 
 
 def _own_readings(r: Reading) -> tuple[tuple[Number, float], ...]:
