@@ -135,8 +135,8 @@ def candidates(text: str, ocr: tuple[tuple[str, float], ...], slash: float = 0.0
 
 # a number box read with less confidence than this may be a smudge over a blank cell
 JUNK_BELOW = 0.5
-# how often a recogniser reads a printed ``/`` as ``1`` on a poor scan (an assumed rate:
-# 4 of some 100 slashes on the worst page of 400 generated scans)
+# how often a recogniser reads a printed ``/`` as ``1`` on a poor scan: an assumed rate (the
+# worst page of 500 generated scans read 4 of its some 100 slashes so, most read none)
 SLASH_AS_ONE = 0.02
 
 

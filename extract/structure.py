@@ -136,6 +136,8 @@ class Parse:
     assignments: list[Assignment]
     runs: list[Run] = field(default_factory=list)
     anchors: dict[str, int] = field(default_factory=dict)
+    # where each table's columns sit on each page, and their pitch (``_column_positions``)
+    columns: tuple[dict, dict] = field(default_factory=lambda: ({}, {}))
 
     def strays(self, cells: list[Cell]) -> list[int]:
         """Number cells among the tables' values that no key took (a number wrapped over two
@@ -388,7 +390,7 @@ def cut_merged(cells: list[Cell], parse: Parse) -> list[Cell]:
     the columns' boundaries, each piece taking its share of the box by digit count: the
     OCR reads neighbouring numbers of narrow columns as one box where no rule parts them
     (``13401461`` over 尚未审结 and 总计).  The same list when no box does."""
-    centre, pitch = _column_positions(cells, parse.runs)
+    centre, pitch = parse.columns
     cuts: dict[int, list[Cell]] = {}
     for run in parse.runs:
         widths = {len(row.keys) for row in run.rows if row.keys}
@@ -704,10 +706,12 @@ def _stacks(spans: list[tuple[float, float]]) -> list[list[float]]:
     return stacks
 
 
-def pair_features(cells: list[Cell], kinds: list[Kind], runs: list[Run]) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
-    """One feature row per (run, candidate position, column)."""
+def pair_features(cells: list[Cell], kinds: list[Kind], runs: list[Run],
+                  columns: tuple[dict, dict] | None = None) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """One feature row per (run, candidate position, column); ``columns``: the runs' column
+    positions when already found."""
     typical = _typical_columns(cells, runs)
-    centre, pitch = _column_positions(cells, runs)
+    centre, pitch = columns or _column_positions(cells, runs)
     nan = math.nan
     # how this report prints zero: mostly blanks, or blanks only as layout filler
     value_like = [k for k in kinds if k != Kind.TEXT]
@@ -877,8 +881,9 @@ class StructureModel:
         self.values.fit(np.vstack(X), np.asarray(y, dtype=int))
         return self
 
-    def _pair_features(self, cells: list[Cell], kinds: list[Kind], runs: list[Run]) -> tuple[np.ndarray, list]:
-        feats, index = pair_features(cells, kinds, runs)
+    def _pair_features(self, cells: list[Cell], kinds: list[Kind], runs: list[Run],
+                       columns: tuple[dict, dict] | None = None) -> tuple[np.ndarray, list]:
+        feats, index = pair_features(cells, kinds, runs, columns)
         return (feats if self.geometric else np.delete(feats, FEATURES.index("x_dev"), axis=1)), index
 
     def fit_calibration(self, keys: list[str], raw: list[float], correct: list[bool]) -> StructureModel:
@@ -926,7 +931,8 @@ class StructureModel:
         layout = layout or layout_of(cells)
         variants = [v for v in VARIANTS if layout in (None, v.layout)] or list(VARIANTS)
         variant, runs, anchors = self._runs(cells, kinds, variants)
-        feats, index = self._pair_features(cells, kinds, runs)
+        columns = _column_positions(cells, runs)
+        feats, index = self._pair_features(cells, kinds, runs, columns)
         proba = self.values.predict_proba(feats)[:, 1] if len(feats) else np.zeros(0)
         logit = (np.log(np.clip(proba, 1e-7, 1)) - np.log(np.clip(1 - proba, 1e-7, 1))) / self.temperature
         per_run: dict[int, np.ndarray] = {}
@@ -965,7 +971,7 @@ class StructureModel:
                 assignments.append(Assignment(key, None, 0, 0.0))
         order = {k: i for i, k in enumerate(variant.keys)}
         assignments.sort(key=lambda a: order[a.key])
-        return Parse(variant, assignments, runs, anchors)
+        return Parse(variant, assignments, runs, anchors, columns)
 
     def _stacked_labels(self, cells: list[Cell], text_cells: list[int], proba: np.ndarray) -> np.ndarray:
         """On a page, a label wrapped over lines is read as one: its first line scores the whole
