@@ -810,8 +810,10 @@ def column_marginals(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _all_zero_groups(runs: list[Run], doubtful: list[bool], cells: list[Cell]) -> set[int]:
     """Doubtful runs whose placement cannot change a value: where a stretch of adjacent doubtful
     runs of one table has a cell for every key and every cell reads 0, every key in it is 0
-    whichever row a cell takes.  (Page runs: a run with a lost label is grouped with the run
-    before it, where its values may sit.)"""
+    whichever row a cell takes; so it is where the stretch holds no cell at all (zeros printed
+    as blanks), in a table whose identities would see a number the scan lost (表三, 表四).
+    (Page runs: a run with a lost label is grouped with the run before it, where its values
+    may sit.)"""
     settled, group = set(), []
     for r in range(len(runs) + 1):
         joins = r < len(runs) and doubtful[r] and (not group or runs[group[-1]].rows[0].table == runs[r].rows[0].table)
@@ -819,8 +821,8 @@ def _all_zero_groups(runs: list[Run], doubtful: list[bool], cells: list[Cell]) -
             group.append(r)
             continue
         held = [i for g in group for i in runs[g].cells]
-        if group and len(held) >= sum(len(runs[g].keys) for g in group) \
-                and all(parse_number(cells[i].text) == 0 for i in held):
+        zeros = len(held) >= sum(len(runs[g].keys) for g in group) and all(parse_number(cells[i].text) == 0 for i in held)
+        if group and (zeros or not held and runs[group[0]].rows[0].table != "proactive"):
             settled |= set(group)
         group = [r] if r < len(runs) and doubtful[r] else []
     return settled
