@@ -831,6 +831,21 @@ def _all_zero_groups(runs: list[Run], doubtful: list[bool], cells: list[Cell]) -
 _NUMBERISH = re.compile(r"^[^\u4e00-\u9fff]{0,2}\d[^\u4e00-\u9fff]{0,6}$")
 
 
+def _rows_by_lines(run: Run, decided: list[Assignment], cells: list[Cell]) -> bool:
+    """A run holding rows whose labels were lost, whose cells still say which row is which:
+    every row printed a line of its own, the first on its label's line, and each row's
+    cells were decided from its own line."""
+    rows = [row for row in run.rows if row.keys]
+    if run.anchor is None or len(rows) < 2 or not run.cells or cells[run.anchor].bbox is None:
+        return False
+    lines = sorted({cells[i].row for i in run.cells})
+    if len(lines) != len(rows) or lines[0] != cells[run.anchor].row:
+        return False
+    line_of = {row.name: line for row, line in zip(rows, lines)}
+    key_row = {k: row.name for row in rows for k in row.keys}
+    return all(a.cell is None or cells[a.cell].row == line_of[key_row[a.key]] for a in decided)
+
+
 def _unplaced(run: Run, decided: list[Assignment], cells: list[Cell], kinds: list[Kind]) -> bool:
     """A number among the row's values that no column took (``.20`` for ``-20``, a ``1`` the
     columns could not place): on a page that prints zeros as blanks, its column reads 0."""
@@ -948,25 +963,28 @@ class StructureModel:
         # (an anchor on a group heading with no values of its own, （六）其他处理, labels none of the rows after it)
         whole = [run.anchor is not None and bool(run.rows[0].keys) and sum(1 for row in run.rows if row.keys) == 1
                  for run in runs]
-        # On a page the values beside a lost label may sit in the run before it, where they add up
-        # as well as in their own row: that run is as unsure.
-        before_lost = {r - 1 for r in range(1, len(runs)) if self.geometric and not whole[r]
-                       and runs[r - 1].rows[0].table == runs[r].rows[0].table}
-        settled = _all_zero_groups(runs, [not whole[r] or r in before_lost for r in range(len(runs))], cells) \
-            if self.geometric else set()
-        assignments = []
+        decided = []
         for r, run in enumerate(runs):
-            keys = run.keys
             if r in per_run:
                 pair, empty = column_marginals(per_run[r])
             else:
-                pair, empty = np.zeros((0, len(keys))), np.ones(len(keys))
-            decided = [self._decide(key, run, pair[:, j], float(empty[j]), cells, run.anchor_p if whole[r] else 1.0)
-                       for j, key in enumerate(keys)]
-            doubt = ("unlabelled" if (not whole[r] or r in before_lost) and r not in settled else
+                pair, empty = np.zeros((0, len(run.keys))), np.ones(len(run.keys))
+            decided.append([self._decide(key, run, pair[:, j], float(empty[j]), cells, run.anchor_p if whole[r] else 1.0)
+                            for j, key in enumerate(run.keys)])
+        # on a page, rows whose labels were lost are told apart when each printed a line of its own
+        known = [whole[r] or self.geometric and _rows_by_lines(run, decided[r], cells) for r, run in enumerate(runs)]
+        # On a page the values beside a lost label may sit in the run before it, where they add up
+        # as well as in their own row: that run is as unsure.
+        before_lost = {r - 1 for r in range(1, len(runs)) if self.geometric and not known[r]
+                       and runs[r - 1].rows[0].table == runs[r].rows[0].table}
+        settled = _all_zero_groups(runs, [not known[r] or r in before_lost for r in range(len(runs))], cells) \
+            if self.geometric else set()
+        assignments = []
+        for r, run in enumerate(runs):
+            doubt = ("unlabelled" if (not known[r] or r in before_lost) and r not in settled else
                      "ambiguous_line" if shift_ambiguous(run, cells, kinds) else
-                     "unplaced" if self.geometric and _unplaced(run, decided, cells, kinds) else None)
-            assignments.extend(replace(a, doubt=doubt) for a in decided)
+                     "unplaced" if self.geometric and _unplaced(run, decided[r], cells, kinds) else None)
+            assignments.extend(replace(a, doubt=doubt) for a in decided[r])
         done = {a.key for a in assignments}
         for key in variant.keys:  # rows whose run could not be formed at all
             if key not in done:
