@@ -834,9 +834,11 @@ _NUMBERISH = re.compile(r"^[^\u4e00-\u9fff]{0,2}\d[^\u4e00-\u9fff]{0,6}$")
 def _rows_by_lines(run: Run, decided: list[Assignment], cells: list[Cell]) -> bool:
     """A run holding rows whose labels were lost, whose cells still say which row is which:
     every row printed a line of its own, the first on its label's line, and each row's
-    cells were decided from its own line."""
+    cells were decided from its own line.  Rows of one table only: between two tables a
+    page prints headings, and a table whose every label was lost is not told by order."""
     rows = [row for row in run.rows if row.keys]
-    if run.anchor is None or len(rows) < 2 or not run.cells or cells[run.anchor].bbox is None:
+    if run.anchor is None or len(rows) < 2 or not run.cells or cells[run.anchor].bbox is None \
+            or len({row.table for row in rows}) > 1:
         return False
     lines = sorted({cells[i].row for i in run.cells})
     if len(lines) != len(rows) or lines[0] != cells[run.anchor].row:
