@@ -10,7 +10,7 @@ from pathlib import Path
 from . import ingest, metadata, reconcile
 from .normalize import normalize, parse_number
 from .records import Basis, Cell, Check, Document, ExtractError, Figure, Number, Reading, Report
-from .structure import Parse, StructureModel, StructureModels, cut_merged, is_scanned
+from .structure import Parse, StructureModel, StructureModels, cut_merged, is_scanned, marks
 
 MODEL_PATH = Path(os.environ.get("EXTRACT_MODEL", Path(__file__).resolve().parent.parent / "models" / "structure.joblib"))
 
@@ -82,12 +82,21 @@ def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple
     """The structure stage's decisions as readings, and the keys no cell was found for."""
     witnesses = Counter(k for ident in reconcile.identities(parse.variant) for k in ident.keys)
     slash = reconcile.slash_prior([normalize(c.text) for c in cells])
+    # a scan's blank cell under a box read as a character: a zero mark, or a number misread
+    unread = marks(parse, cells) if is_scanned(cells) else {}
     readings = []
     for a in parse.assignments:
         cell = cells[a.cell] if a.cell is not None else None
         # a cell no identity can check has no second line of defence: it needs more confidence;
         # so does one only a single sum checks (表四), where two misreads can still add up
         threshold = model.threshold if witnesses[a.key] >= 2 else model.threshold_unchecked
+        if a.key in unread:  # its value is the blank's, as likely as a mark is a zero mark
+            mark = cells[unread[a.key]]
+            confidence = a.confidence * reconcile.MARK_IS_ZERO
+            status = "read" if confidence >= threshold and a.doubt is None else "needs_review"
+            readings.append(Reading(a.key, a.value, mark.text, round(confidence, 4), status, mark.page, mark.bbox,
+                                    (), a.confidence, a.doubt))
+            continue
         # A row placed without its label, or an unchecked cell of an ambiguous line, goes to a person.
         doubtful = a.doubt in ("unlabelled", "unplaced") or (a.doubt == "ambiguous_line" and a.key not in witnesses)
         # an OCR'd cell is as sure as its placement times the recogniser's own belief in its reading

@@ -601,7 +601,8 @@ def _outcome_grid(heads: list[Cell], values: list[Cell], width: float, n: int = 
     one = float(np.median([c.bbox[2] - c.bbox[0] for c in values]))  # how wide one number prints
     best, overall = None, None
     for p in pitch * np.arange(0.35, 1.3, 0.01):
-        points = sorted(heading_points + _value_points(values, p, one, n), key=lambda q: q[0])
+        value_points = _value_points(values, p, one, n)
+        points = sorted(_over_columns(heading_points, value_points, p) + value_points, key=lambda q: q[0])
         steps = _alignment_steps(points, p, n)
         fwd = [points[0][1] + ((p / pitch - 1) / _PITCH_SPREAD) ** 2]
         for (_, cost, _, _), t in zip(points[1:], steps):
@@ -648,6 +649,18 @@ def _outcome_grid(heads: list[Cell], values: list[Cell], width: float, n: int = 
             k = lo if lo is not None else hi
             out[j] = centre[k] + (j - k) * p
     return out
+
+
+def _over_columns(heads: list[tuple], values: list[tuple], p: float) -> list[tuple]:
+    """The heading points that may stand over a column: not one between two neighbouring values
+    of a line (no blank column between them) and over neither (a heading over two columns read
+    as one box, or junk).  Such a point would part the two values in the alignment's chain, and
+    they could then share a column."""
+    lines: dict = defaultdict(list)
+    for x, _, line, _ in values:
+        lines[line].append(x)
+    gaps = [(a, b) for xs in lines.values() for a, b in zip(sorted(xs), sorted(xs)[1:]) if b - a < 1.5 * p]
+    return [h for h in heads if not any(a + 2 * _SAME_COLUMN * p < h[0] < b - 2 * _SAME_COLUMN * p for a, b in gaps)]
 
 
 def _value_points(values: list[Cell], p: float, one: float, n: int) -> list[tuple]:
@@ -862,6 +875,35 @@ def _unplaced(run: Run, decided: list[Assignment], cells: list[Cell], kinds: lis
         if kinds[i] == Kind.TEXT or parse_number(t) not in (0, None):
             return True
     return False
+
+
+def marks(parse: Parse, cells: list[Cell]) -> dict[str, int]:
+    """The blank keys of a page under whose column a short text box stands on the row's line:
+    a zero mark the recogniser read as letters (``—`` as ``m``), or a number it read as a
+    character (``4`` as ``在``).  Key -> that box.  Only where the row's numbers lie on one
+    line and the box within a few tenths of a pitch of the column's centre."""
+    centre, pitch = parse.columns
+    by_key = {a.key: a for a in parse.assignments}
+    out = {}
+    for run in parse.runs:
+        for row in run.rows:
+            lines = {(cells[by_key[k].cell].page, cells[by_key[k].cell].row) for k in row.keys
+                     if by_key[k].cell is not None}
+            if len(lines) != 1:
+                continue
+            (page, line), = lines
+            n, t = len(row.keys), _TABLES[row.table]
+            p = pitch.get((page, t, n))
+            for j, k in enumerate(row.keys):
+                x = centre.get((page, t, n, j))
+                if by_key[k].cell is not None or x is None or p is None:
+                    continue
+                under = [i for i in range(*run.span) if cells[i].page == page and cells[i].row == line
+                         and cells[i].bbox is not None and kind_of(cells[i].text) == Kind.TEXT
+                         and len(normalize(cells[i].text)) <= 2 and abs(_centre(cells[i]) - x) < 2 * _SAME_COLUMN * p]
+                if len(under) == 1:
+                    out[k] = under[0]
+    return out
 
 
 # --- the whole classifier -----------------------------------------------------------------

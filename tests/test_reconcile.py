@@ -263,3 +263,43 @@ def test_a_smudge_one_表四_sum_points_out_is_corrected_only_when_the_recognise
     assert all(r.status == "read" for k, r in got.items() if k.startswith("review_litigation.") and k != key)
     got = read_as(("4", 0.97), ("1", 0.03))  # it is sure: which cell of the sum is wrong is for a person
     assert got[key].status == "needs_review" and got["review_litigation.review.total"].status == "needs_review"
+
+
+def test_a_number_read_as_a_character_is_what_its_row_and_column_make_it():
+    key = "requests.granted.natural_person"
+    s, model = _first_clean_seed(key)
+    zero = next(k for k, c in zip(s.keys, s.cells) if k and k.startswith("requests.") and s.values[k] == 0
+                and c.text.strip() and k.rsplit(".", 1)[0] != key.rsplit(".", 1)[0])
+
+    def read_as(changes: dict[str, str]) -> dict:
+        cells = [replace(c, text=changes[k], candidates=()) if k in changes else c for k, c in zip(s.keys, s.cells)]
+        return {r.key: r for r in read_tables(*parse_cells(cells, model), model)[0]}
+
+    # ``4`` read as ``在``: a printed number, whatever its row and its column say it is
+    got = read_as({key: "在"})
+    assert (got[key].value, got[key].status, got[key].text) == (s.values[key], "corrected", "在"), got[key]
+    assert all(r.value == s.values[r.key] for r in got.values() if r.status != "needs_review")
+    # ``—`` read as ``m`` where everything adds up: the zero mark it is
+    got = read_as({zero: "m"})
+    assert (got[zero].value, got[zero].status) == (0, "read"), got[zero]
+
+
+def test_a_row_misread_alike_in_its_cell_and_its_total_is_corrected_by_its_two_columns():
+    model = load_model()
+    for seed in range(3_000_000, 3_000_400):  # a held-out scan with a 表三 row whose one number is a 1
+        s = _scanned(seed)
+        rows = {k.rsplit(".", 1)[0] for k in s.keys if k and k.startswith("requests.") and k.endswith(".total")
+                and s.values[k] == 1 and "carried" not in k and "new_received" not in k and ".total.total" not in k}
+        row = next((r for r in sorted(rows) if sum(s.values[k] for k in s.keys if k and k.startswith(r + ".")) == 2), None)
+        if row:
+            part = next(k for k in s.keys if k and k.startswith(row + ".") and s.values[k] == 1 and not k.endswith(".total"))
+            if part in s.keys and row + ".total" in s.keys:
+                break
+    cells = list(s.cells)
+    for key in (part, row + ".total"):  # 1 → 7 in both: the row still adds up, its two columns do not
+        i = s.keys.index(key)
+        cells[i] = replace(cells[i], text="7", candidates=(("7", 0.97), ("1", 0.03)))
+    got = {r.key: r for r in read_tables(*parse_cells(cells, model), model)[0]}
+    assert (got[part].value, got[part].status) == (1, "corrected"), got[part]
+    assert (got[row + ".total"].value, got[row + ".total"].status) == (1, "corrected")
+    assert all(r.value == s.values[r.key] for r in got.values() if r.status != "needs_review")

@@ -111,6 +111,19 @@ def test_column_positions_follow_each_page_and_表四s_unreadable_headings():
     assert _outcome_grid([], values(x[2], x[4]), width=1280) == {}
 
 
+def test_a_heading_over_two_columns_does_not_part_two_values_of_a_line():
+    from extract.records import Cell
+    from extract.structure import _outcome_grid
+
+    x = [237 + 85 * j for j in range(15)]
+    values = [Cell(str(j % 7), 1, j, 2, (a - 12, 900, a + 12, 940)) for j, a in enumerate(x)]
+    heads = [Cell("漢", 0, j, 2, (x[j] - 22, 800, x[j] + 22, 850)) for j in range(15)]
+    # 其他结果 and 尚未审结's first lines read as one box, between their two columns
+    over_two = Cell("其他其尚", 0, 20, 2, ((x[12] + x[13]) / 2 - 60, 760, (x[12] + x[13]) / 2 + 60, 800))
+    grid = _outcome_grid([*heads, over_two], values, width=1280)
+    assert len(grid) == 15 and all(abs(grid[j] - x[j]) < 5 for j in range(15))
+
+
 def test_headings_run_together_are_cut_into_their_columns():
     from extract.records import Cell
     from extract.schema import APPLICANT_LABELS
