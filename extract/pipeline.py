@@ -90,21 +90,18 @@ def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple
         # a cell no identity can check has no second line of defence: it needs more confidence;
         # so does one only a single sum checks (表四), where two misreads can still add up
         threshold = model.threshold if witnesses[a.key] >= 2 else model.threshold_unchecked
-        if a.key in unread:  # its value is the blank's, as likely as a mark is a zero mark
-            mark = cells[unread[a.key]]
-            confidence = a.confidence * reconcile.MARK_IS_ZERO
-            status = "read" if confidence >= threshold and a.doubt is None else "needs_review"
-            readings.append(Reading(a.key, a.value, mark.text, round(confidence, 4), status, mark.page, mark.bbox,
-                                    (), a.confidence, a.doubt))
-            continue
         # A row placed without its label, or an unchecked cell of an ambiguous line, goes to a person.
         doubtful = a.doubt in ("unlabelled", "unplaced") or (a.doubt == "ambiguous_line" and a.key not in witnesses)
-        # an OCR'd cell is as sure as its placement times the recogniser's own belief in its reading
-        ocr = cell.candidates if cell is not None else ()
-        options = reconcile.candidates(cell.text, ocr, slash) if ocr else ()
-        if model.geometric:
-            options = reconcile.with_placements(options, a.alternatives, a.value)
-        confidence = a.confidence * (sum(p for t, p in ocr if parse_number(t) == a.value) if ocr else 1.0)
+        if a.key in unread:  # its value is the blank's, as likely as a mark is a zero mark; no reading of its own
+            cell = cells[unread[a.key]]
+            options, confidence = (), a.confidence * reconcile.MARK_IS_ZERO
+        else:
+            # an OCR'd cell is as sure as its placement times the recogniser's own belief in its reading
+            ocr = cell.candidates if cell is not None else ()
+            options = reconcile.candidates(cell.text, ocr, slash) if ocr else ()
+            if model.geometric:
+                options = reconcile.with_placements(options, a.alternatives, a.value)
+            confidence = a.confidence * (sum(p for t, p in ocr if parse_number(t) == a.value) if ocr else 1.0)
         status = "read" if confidence >= threshold and not doubtful else "needs_review"
         readings.append(Reading(a.key, a.value, cell.text if cell else "", round(confidence, 4), status,
                                 cell.page if cell else None, cell.bbox if cell else None, options, a.confidence,

@@ -886,6 +886,8 @@ def marks(parse: Parse, cells: list[Cell]) -> dict[str, int]:
     by_key = {a.key: a for a in parse.assignments}
     out = {}
     for run in parse.runs:
+        short = [i for i in range(*run.span) if cells[i].bbox is not None and kind_of(cells[i].text) == Kind.TEXT
+                 and len(normalize(cells[i].text)) <= 2]
         for row in run.rows:
             lines = {(cells[by_key[k].cell].page, cells[by_key[k].cell].row) for k in row.keys
                      if by_key[k].cell is not None}
@@ -898,9 +900,8 @@ def marks(parse: Parse, cells: list[Cell]) -> dict[str, int]:
                 x = centre.get((page, t, n, j))
                 if by_key[k].cell is not None or x is None or p is None:
                     continue
-                under = [i for i in range(*run.span) if cells[i].page == page and cells[i].row == line
-                         and cells[i].bbox is not None and kind_of(cells[i].text) == Kind.TEXT
-                         and len(normalize(cells[i].text)) <= 2 and abs(_centre(cells[i]) - x) < 2 * _SAME_COLUMN * p]
+                under = [i for i in short if (cells[i].page, cells[i].row) == (page, line)
+                         and abs(_centre(cells[i]) - x) < 2 * _SAME_COLUMN * p]
                 if len(under) == 1:
                     out[k] = under[0]
     return out
