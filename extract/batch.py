@@ -126,8 +126,9 @@ def read_one(job: Job) -> Outcome:
         doc = ingest.read(job.path, ocr=_LazyEngine(), keep_images=_worker.keep_images)
         if doc.source.sha256 != job.sha256:
             raise ExtractError(f"{job.path} changed while the batch ran")
-        report = extract_document(doc, _worker.model)
-        return Outcome(job, report, doc.images, doc.cells, seconds=time.perf_counter() - t)
+        report = extract_document(doc, _worker.model, engine=_worker.ocr, device=_worker.device)
+        images = doc.images if _worker.keep_images else {}  # a scan's pages are kept for its second look only
+        return Outcome(job, report, images, doc.cells, seconds=time.perf_counter() - t)
     except ExtractError as e:
         return Outcome(job, error=str(e), seconds=time.perf_counter() - t)
     except Exception as e:  # a bug in one file must not stop the run

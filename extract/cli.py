@@ -36,7 +36,7 @@ def run(
 
     def extract(f: Path, device: str):
         doc = ingest.read(f, device=device, keep_images=store is not None)
-        report = extract_document(doc)
+        report = extract_document(doc, device=device)
         if store is not None:
             store.add_report(report, doc.images, doc.cells)
         return report

@@ -11,7 +11,7 @@ from .schema import VARIANTS
 from .store import Store
 
 REPORT_FIELDS = ("report_id", "path", "sha256", "kind", "agency", "year", "layout", "cells", "to_review", "reviewed")
-CELL_FIELDS = ("report_id", "path", "agency", "year", "key", "value", "text", "confidence", "status", "page")
+CELL_FIELDS = ("report_id", "path", "agency", "year", "key", "value", "text", "confidence", "status", "page", "review_reason")
 # every key of either layout, in template order
 KEYS = tuple(dict.fromkeys(k for v in VARIANTS for k in v.keys))
 
@@ -26,7 +26,7 @@ def rows(store: Store, shape: str) -> tuple[tuple[str, ...], list[dict]]:
                 "year": report.metadata.year}
         if shape == "long":
             out += [{**head, "key": x.key, "value": x.value, "text": x.text, "confidence": x.confidence,
-                     "status": x.status, "page": x.page} for x in report.readings]
+                     "status": x.status, "page": x.page, "review_reason": x.reason} for x in report.readings]
         else:
             wide = {**head, "sha256": report.source.sha256, "kind": report.source.kind, "layout": report.layout,
                     "cells": r["cells"], "to_review": r["to_review"], "reviewed": r["reviewed"]}

@@ -27,8 +27,9 @@ def read(path: str | Path, ocr=None, device: str = "cpu", keep_images: bool = Fa
 
     Pages with no usable text layer, and images, are read by ``ocr`` (by default
     the PP-OCR engine on ``device``); a usable text layer is never OCR'd.
-    ``keep_images``: the document keeps its page images (on the grid its boxes lie on),
-    for a reviewer's crops.
+    The document keeps the images of the pages OCR read (on the grid its boxes lie on), for
+    the pipeline's second look; ``keep_images``: those of text-layer pages too, for a
+    reviewer's crops.
     """
     path = Path(path)
     try:
@@ -126,6 +127,7 @@ def read_pdf(data: bytes, path: Path, source, ocr, keep_images: bool = False) ->
     pages, scanned, images = [], 0, {}
     for page in pdf.pages(data, str(path), keep_images=keep_images):
         gap = CHAR_GAP
+        read = None
         if page.boxes is None:
             if not is_blank(page.image):
                 read = ocr.read_page(page.image, page.number)
@@ -134,7 +136,8 @@ def read_pdf(data: bytes, path: Path, source, ocr, keep_images: bool = False) ->
                 page.boxes = []
             scanned += 1
             gap = SEGMENT_GAP
-        if keep_images and page.boxes:
+        # an OCR'd page's image is kept: the pipeline looks at it again (``verify``)
+        if (keep_images or read is not None) and page.boxes:
             images[page.number] = page.image
         page.image = None
         pages.append(PageBoxes(page.boxes, page.height, gap))
@@ -143,12 +146,11 @@ def read_pdf(data: bytes, path: Path, source, ocr, keep_images: bool = False) ->
     return Document(source(kind, pdf.page_count(data, str(path))), text, cells, images)
 
 
-def _read_frame(ocr, frame, page: int, images: dict | None):
+def _read_frame(ocr, frame, page: int, images: dict):
     if is_blank(frame):
         return []
     read = ocr.read_page(frame, page)
-    if images is not None:
-        images[page] = read.image
+    images[page] = read.image  # the pipeline looks at it again (``verify``)
     return read.boxes
 
 
@@ -164,11 +166,11 @@ def read_image(data: bytes, path: Path, source, ocr, keep_images: bool = False) 
         frames = [np.asarray(frame.convert("L")) for _, frame in zip(range(MAX_PAGES), ImageSequence.Iterator(img))]
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
         raise ExtractError(f"{path} is not a readable image ({e.__class__.__name__})") from None
-    images = {} if keep_images else None
+    images: dict = {}
     pages = [PageBoxes(_read_frame(ocr, frame, i + 1, images), frame.shape[0], SEGMENT_GAP)
              for i, frame in enumerate(frames)]
     cells, text = build_cells(pages)
-    return Document(source("image", len(frames)), text, cells, images or {})
+    return Document(source("image", len(frames)), text, cells, images)
 
 
 # --- plain text ---------------------------------------------------------------------------

@@ -138,31 +138,38 @@ class RapidOcr:
         quads = getattr(det, "boxes", None)
         return [] if quads is None else list(quads)
 
-    def is_sideways(self, image: np.ndarray, quads: list) -> bool:
-        """True when the text runs vertically (page turned by 90 or 270 degrees).
+    def orientation(self, image: np.ndarray, quads: list) -> int:
+        """How far the page must turn (counter-clockwise degrees: 0, 90, 180 or 270) for its text
+        to stand upright, from a few probe crops rather than from readings of the whole page.
 
-        Decided from the detector's boxes, not from ink profiles, which a table's
-        ruling lines dominate.  Standing boxes are either sideways text lines or
-        upright stacked headers (结/果/维/持 in a narrow column): the longest lying
-        ones are read as they are, the longest standing ones turned, and the clearly
-        better reading wins.  When both read well, the longer lines say which way
-        the text runs, with upright as the prior: only lines far longer than the
-        lying ones (length squared, four times) turn the page.
+        Decided from the detector's boxes, not from ink profiles, which a table's ruling lines
+        dominate.  The longest lying boxes are read as they are and upside down; the longest
+        standing ones (sideways text lines, or upright stacked headers: 结/果/维/持 in a narrow
+        column) turned either way.  Only a clearly better reading turns the page; when lying and
+        standing both read well, the longer lines say which way the text runs, with upright as
+        the prior: only lines far longer than the lying ones (length squared, four times) turn it.
         """
         lying, standing = text_direction(quads)
-        if not standing:
-            return False
         color = _bgr(image)
-        probe = [color[int(y0):int(y1), int(x0):int(x1)] for x0, y0, x1, y1 in lying[:_PROBE]]
-        probe += [cv2.rotate(color[int(y0):int(y1), int(x0):int(x1)], turn) for x0, y0, x1, y1 in standing[:_PROBE]
-                  for turn in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)]
+        crop = [color[int(y0):int(y1), int(x0):int(x1)] for x0, y0, x1, y1 in lying[:_PROBE]]
+        stand = [color[int(y0):int(y1), int(x0):int(x1)] for x0, y0, x1, y1 in standing[:_PROBE]]
+        probe = crop + [cv2.rotate(c, cv2.ROTATE_180) for c in crop]
+        probe += [cv2.rotate(c, turn) for c in stand for turn in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)]
+        if not probe:
+            return 0
         scores = [score for _, score, _ in self.recognize_crops(probe)]
-        n = len(lying[:_PROBE])
-        flat = float(np.mean(scores[:n])) if n else 0.0
-        turned = float(np.mean([max(scores[i], scores[i + 1]) for i in range(n, len(scores), 2)]))
-        if abs(turned - flat) > 0.1:
-            return turned > flat
-        return sum((b[3] - b[1]) ** 2 for b in standing) > 4 * sum((b[2] - b[0]) ** 2 for b in lying)
+        n = len(crop)
+        flat, flipped = (float(np.mean(scores[:n])), float(np.mean(scores[n:2 * n]))) if n else (0.0, 0.0)
+        cw, ccw = (float(np.mean(scores[2 * n::2])), float(np.mean(scores[2 * n + 1::2]))) if stand else (0.0, 0.0)
+        lying_best = 180 if flipped > flat + _CLEARLY else 0
+        standing_best = 270 if cw >= ccw else 90  # a clockwise turn is 270 counter-clockwise
+        lying_score, standing_score = max(flat, flipped), max(cw, ccw)
+        if not stand:
+            return lying_best
+        if abs(standing_score - lying_score) > _CLEARLY:
+            return standing_best if standing_score > lying_score else lying_best
+        long_standing = sum((b[3] - b[1]) ** 2 for b in standing) > 4 * sum((b[2] - b[0]) ** 2 for b in lying)
+        return standing_best if long_standing else lying_best
 
     def recognize_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float, tuple[tuple[str, float], ...]]]:
         """Text, score and, for numbers, the n-best digit readings of each crop.
@@ -184,20 +191,21 @@ class RapidOcr:
                 out[i] = (text, score, digit_readings(preds[k], digits) if text.isascii() and text.isdigit() else ())
         return out
 
-    def recognize(self, image: np.ndarray, quads: list) -> tuple[list[tuple[float, float, float, float]], list[tuple]]:
-        """Cut every detected box at the table's vertical rules, recognise the pieces.
+    def recognize(self, image: np.ndarray, rects: list[tuple[float, float, float, float]]) -> tuple[list, list[tuple]]:
+        """Cut every box at the table's vertical rules, recognise the pieces.
 
         The detector often joins the numbers of neighbouring narrow columns into one
         box (``13`` and ``73`` read as ``1373``); the rules between them say where to cut.
+        Only ruling lines count (``table_rules``), so a title's or a prose line's box is read
+        as the detector drew it.
         """
-        if not quads:
+        if not rects:
             return [], []
         color = _bgr(image)
-        rules = vertical_rules(image)
+        rules = table_rules(image, float(np.median([y1 - y0 for _, y0, _, y1 in rects])))
         h, w = color.shape[:2]
-        rects = [r for q in quads for r in split_at_rules(_bbox(q), rules)]
         crops, kept = [], []
-        for x0, y0, x1, y1 in rects:
+        for x0, y0, x1, y1 in (r for rect in rects for r in split_at_rules(rect, rules)):
             x0, y0, x1, y1 = max(0, int(x0) - 2), max(0, int(y0) - 2), min(w, int(x1) + 2), min(h, int(y1) + 2)
             if x1 - x0 >= 4 and y1 - y0 >= 4:
                 crops.append(color[y0:y1, x0:x1])
@@ -208,27 +216,47 @@ class RapidOcr:
         return self.read_page(image, page).boxes
 
     def read_page(self, image: np.ndarray, page: int) -> OcrPage:
-        angle = skew_angle(image)  # a sideways page's rules are still near horizontal or vertical
-        if 0.2 < abs(angle) < 15:
-            image = rotate(image, angle)
+        """The page's boxes on the page turned upright and deskewed.
+
+        The detector runs once, on the page as scanned: detecting again on a deskewed copy
+        can lose boxes the page had.  Its boxes are carried onto the upright page by the same
+        turn and rotation, and recognised there, where their text lies level.
+        """
         quads = self.detect(image)
-        if self.is_sideways(image, quads):
-            image = rotate(image, 90)
-            quads = self.detect(image)
-        rects, lines = self.recognize(image, quads)
-        if lines and _mean_score(lines) < 0.82:  # a page read the wrong way round is low-confidence garbage
-            for turned in [rotate(image, turn) for turn in (180, 90, 270)]:
-                again = self.recognize(turned, self.detect(turned))
-                if again[1] and _mean_score(again[1]) > _mean_score(lines):
-                    (rects, lines), image = again, turned  # the boxes are on the turned page
+        turn = self.orientation(image, quads)
+        angle = skew_angle(image)  # a sideways page's rules are still near horizontal or vertical
+        angle = angle if 0.2 < abs(angle) < 15 else 0.0
+        upright, move = _upright(image, angle, turn)
+        rects, lines = self.recognize(upright, [_bbox(move(np.asarray(q, dtype=float))) for q in quads])
         # a dash alone in a box is a zero mark the recogniser took for the character 一
         lines = [("—", s, ()) if t.strip() == "一" else (t, s, alt) for t, s, alt in lines]
         boxes = [b for r, (t, s, alt) in zip(rects, lines) if t.strip() for b in split_numbers(Box(t, r, page, s, alt))]
-        return OcrPage(read_slashes(image, boxes), image)
+        return OcrPage(read_slashes(upright, boxes), upright)
 
 
-def _mean_score(lines: list[tuple]) -> float:
-    return float(np.mean([score for _, score, _ in lines]))
+# a probe reading this much better (mean score) than another way round decides the page's turn
+_CLEARLY = 0.1
+
+
+def _upright(image: np.ndarray, angle: float, turn: int):
+    """The page deskewed by ``angle`` then turned ``turn`` degrees counter-clockwise, and the
+    map that carries points (n x 2, x y) of the page as scanned onto it."""
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0) if angle else np.float64([[1, 0, 0], [0, 1, 0]])
+    level = rotate(image, angle)
+    upright = rotate(level, turn) if turn else level
+
+    def move(points: np.ndarray) -> np.ndarray:
+        x, y = (points @ m[:, :2].T + m[:, 2]).T
+        if turn == 90:  # counter-clockwise: the top right corner comes to the top left
+            x, y = y, (w - 1) - x
+        elif turn == 180:
+            x, y = (w - 1) - x, (h - 1) - y
+        elif turn == 270:
+            x, y = (h - 1) - y, x
+        return np.stack([x, y], axis=1)
+
+    return upright, move
 
 
 def _greedy(probs: np.ndarray, charset: list[str]) -> tuple[str, float]:
@@ -348,12 +376,29 @@ def _bgr(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
 
 
-def vertical_rules(image: np.ndarray) -> np.ndarray:
-    """Mask of the page's vertical ruling lines: ink in long thin vertical runs."""
+def table_rules(image: np.ndarray, text_height: float) -> np.ndarray:
+    """Mask of the page's vertical table rules.
+
+    A rule is a long straight vertical run of ink that reaches a horizontal rule at its top
+    or bottom end and spans at least a row (one and a half text heights).  A glyph's stroke,
+    however long in a large bold title, meets no horizontal rule, so text outside the tables
+    is never cut.
+    """
     g = gray(image)
     _, ink = cv2.threshold(g, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    length = max(15, g.shape[0] // 60)
-    return cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    h, w = g.shape
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(15, h // 60))))
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 12), 1)))
+    horizontal = cv2.dilate(horizontal, np.ones((7, 7), np.uint8))  # a rule's end may stop short of the crossing one
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(vertical)
+    rules = np.zeros_like(vertical)
+    for k in range(1, n):
+        x, y, bw, bh = stats[k, :4]
+        if bh < 1.5 * text_height or bw > max(6, bh / 8):
+            continue
+        if horizontal[y:y + 3, x:x + bw].any() or horizontal[y + bh - 3:y + bh, x:x + bw].any():
+            rules[labels == k] = 1
+    return rules
 
 
 def split_at_rules(bbox: tuple[float, float, float, float], rules: np.ndarray) -> list[tuple[float, float, float, float]]:

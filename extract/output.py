@@ -9,7 +9,7 @@ from .records import Report
 from .schema import split_key
 
 SCHEMA_VERSION = "1"
-CSV_FIELDS = ("key", "table", "row", "column", "value", "status", "confidence", "text", "page", "bbox")
+CSV_FIELDS = ("key", "table", "row", "column", "value", "status", "confidence", "text", "page", "bbox", "review_reason")
 
 
 def to_dict(report: Report) -> dict:
@@ -26,18 +26,30 @@ def to_dict(report: Report) -> dict:
             cell["bbox"] = [round(x, 1) for x in r.bbox]
         if r.status != "read" and len(r.candidates) > 1:  # what a reviewer may pick from
             cell["candidates"] = [[v, round(p, 4)] for v, p in r.candidates[:4]]
+        if r.status == "needs_review":
+            cell["review_reason"] = r.reason
         cells.append(cell)
     s = report.source
     return {
         "schema_version": SCHEMA_VERSION,
         "source": {"path": s.path, "sha256": s.sha256, "pages": s.pages, "kind": s.kind},
         "agency": report.metadata.agency,
+        "agency_reason": report.metadata.agency_reason,
         "year": report.metadata.year,
         "layout": report.layout,
+        **({"template": _template(report.template)} if report.template else {}),
         "values": values,
         "cells": cells,
         "checks": [{"rule": c.rule, "holds": c.holds, "verdict": c.verdict, "keys": list(c.keys)} for c in report.checks],
     }
+
+
+def _template(t) -> dict:
+    """Which variant of the tables was taken, and how sure against the runner-up."""
+    out = {"layout": t.variant.layout, "other_split": t.variant.other_split, "p": t.p}
+    if t.rival is not None:
+        out["rival"] = {"layout": t.rival.layout, "other_split": t.rival.other_split}
+    return out
 
 
 def to_json(report: Report, indent: int | None = 1) -> str:
@@ -51,5 +63,5 @@ def to_csv(report: Report) -> str:
     for r in report.readings:
         table, row, column = split_key(r.key)
         bbox = " ".join(f"{x:.1f}" for x in r.bbox) if r.bbox else ""
-        w.writerow((r.key, table, row, column, r.value, r.status, r.confidence, r.text, r.page or "", bbox))
+        w.writerow((r.key, table, row, column, r.value, r.status, r.confidence, r.text, r.page or "", bbox, r.reason or ""))
     return buf.getvalue()

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from . import ingest, metadata, reconcile
 from .normalize import normalize, parse_number
-from .records import Basis, Cell, Check, Document, ExtractError, Figure, Number, Reading, Report
+from .ocr import default_engine
+from .records import Basis, Cell, Check, Document, ExtractError, Figure, Number, Reading, Report, Template
 from .structure import Parse, StructureModel, StructureModels, cut_merged, is_scanned, marks
+from .verify import VerifyOptions, second_look
 
 MODEL_PATH = Path(os.environ.get("EXTRACT_MODEL", Path(__file__).resolve().parent.parent / "models" / "structure.joblib"))
 
@@ -26,19 +27,51 @@ def load_model(path: Path = MODEL_PATH) -> StructureModels:
 
 def extract(path: str | Path, model: StructureModels | StructureModel | None = None, device: str = "cpu") -> Report:
     """Read one report file into its canonical tables (``device``: where OCR runs, cpu or cuda)."""
-    return extract_document(ingest.read(path, device=device), model)
+    return extract_document(ingest.read(path, device=device), model, device=device)
 
 
-def extract_document(doc: Document, model: StructureModels | StructureModel | None = None) -> Report:
+SCANNED = ("pdf-scan", "image")  # source kinds whose characters an OCR engine read: not exact
+
+
+def extract_document(doc: Document, model: StructureModels | StructureModel | None = None, engine=None,
+                     device: str = "cpu", options: VerifyOptions = VerifyOptions()) -> Report:
+    """``engine``: what recognises the crops of a scan's second look (by default the OCR engine)."""
     model = (model or load_model()).for_cells(doc.cells)
     meta = metadata.read(doc.text)
     parse, doc.cells = parse_cells(doc.cells, model, meta.layout)  # the sequence the readings refer to
     _require_tables(parse, doc)
     readings, missing = readings_of(parse, doc.cells, model)
+    if doc.source.kind in SCANNED and doc.images:
+        readings = look_again(readings, parse, doc, model, engine or default_engine(device), options)
+    readings = _template_doubt(readings, parse, doc.cells)
     basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not is_scanned(doc.cells),
                   len(parse.strays(doc.cells)))
     readings, checks = reconcile_basis(basis, meta.figures)
-    return Report(doc.source, meta, parse.variant.layout, readings, checks, basis)
+    template = Template(parse.variant, round(parse.template_p, 4), parse.rival.variant if parse.rival else None)
+    return Report(doc.source, meta, parse.variant.layout, readings, checks, basis, template)
+
+
+def _template_doubt(readings: list[Reading], parse: Parse, cells: list[Cell]) -> list[Reading]:
+    """The keys that stand or fall with a template taken in doubt go to a person (and stay
+    there: no identity can tell a template from its rival)."""
+    doubt = parse.in_doubt(cells)
+    if not doubt:
+        return readings
+    why = reconcile.why("template_doubt", f"took {_variant_name(parse.variant)} over {_variant_name(parse.rival.variant)}"
+                                          f" at p={parse.template_p:.3f}")
+    return [replace(r, status="needs_review", doubt="template", reason=why) if r.key in doubt else r for r in readings]
+
+
+def _variant_name(v) -> str:
+    return f"the {v.layout} layout with （六） " + ("in three sub-items" if v.other_split else "as one row")
+
+
+def look_again(readings: list[Reading], parse: Parse, doc: Document, model: StructureModel, engine,
+               options: VerifyOptions = VerifyOptions()) -> list[Reading]:
+    """The second look at a scan's pages (``verify``), under the model's review thresholds."""
+    witnesses = reconcile.witnesses(parse.variant)
+    return second_look(readings, parse, doc.cells, doc.images, engine,
+                       lambda key: model.threshold if witnesses[key] >= 2 else model.threshold_unchecked, options)
 
 
 def parse_cells(cells: list[Cell], model: StructureModels | StructureModel,
@@ -72,26 +105,22 @@ def reconcile_basis(basis: Basis, figures: tuple[Figure, ...] = (),
     """Reconcile the structure stage's readings, with the values a person ``decided`` taken as certain."""
     decided = decided or {}
     readings = [replace(r, value=decided[r.key], text=str(decided[r.key]), confidence=1.0, status="read",
-                        candidates=(), placement=1.0, doubt=None) if r.key in decided else r
+                        candidates=(), placement=1.0, doubt=None, reason=None) if r.key in decided else r
                 for r in basis.readings]
     return reconcile.reconcile(readings, set(basis.missing) - set(decided), basis.variant, basis.strong, figures,
                                basis.exact, basis.unread)
 
 
 def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple[list[Reading], set[str]]:
-    """The structure stage's decisions as readings, and the keys no cell was found for."""
-    witnesses = Counter(k for ident in reconcile.identities(parse.variant) for k in ident.keys)
+    """The structure stage's decisions as readings (read, or sent to a person: ``reconcile.first_look``),
+    and the keys no cell was found for."""
+    checks = reconcile.witnesses(parse.variant)
     slash = reconcile.slash_prior([normalize(c.text) for c in cells])
     # a scan's blank cell under a box read as a character: a zero mark, or a number misread
     unread = marks(parse, cells) if is_scanned(cells) else {}
     readings = []
     for a in parse.assignments:
         cell = cells[a.cell] if a.cell is not None else None
-        # a cell no identity can check has no second line of defence: it needs more confidence;
-        # so does one only a single sum checks (表四), where two misreads can still add up
-        threshold = model.threshold if witnesses[a.key] >= 2 else model.threshold_unchecked
-        # A row placed without its label, or an unchecked cell of an ambiguous line, goes to a person.
-        doubtful = a.doubt in ("unlabelled", "unplaced") or (a.doubt == "ambiguous_line" and a.key not in witnesses)
         if a.key in unread:  # its value is the blank's, as likely as a mark is a zero mark; no reading of its own
             cell = cells[unread[a.key]]
             options, confidence = (), a.confidence * reconcile.MARK_IS_ZERO
@@ -102,10 +131,10 @@ def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple
             if model.geometric:
                 options = reconcile.with_placements(options, a.alternatives, a.value)
             confidence = a.confidence * (sum(p for t, p in ocr if parse_number(t) == a.value) if ocr else 1.0)
-        status = "read" if confidence >= threshold and not doubtful else "needs_review"
-        readings.append(Reading(a.key, a.value, cell.text if cell else "", round(confidence, 4), status,
-                                cell.page if cell else None, cell.bbox if cell else None, options, a.confidence,
-                                a.doubt if doubtful else None))
+        doubt, reason = reconcile.first_look(a, confidence, checks[a.key], model)
+        readings.append(Reading(a.key, a.value, cell.text if cell else "", round(confidence, 4),
+                                "read" if reason is None else "needs_review", cell.page if cell else None,
+                                cell.bbox if cell else None, options, a.confidence, doubt, reason))
     if model.geometric:
         readings = _split_merged(readings, parse)
     return readings, {a.key for a in parse.assignments if a.cell is None and not a.blank}
@@ -135,25 +164,25 @@ def _split_merged(readings: list[Reading], parse: Parse) -> list[Reading]:
 
 
 def _require_tables(parse: Parse, doc: Document) -> None:
-    """Refuse documents that are not these reports, or lack whole tables."""
+    """Refuse documents that are not these reports, or lack whole tables.  A refusal needs as
+    much evidence as an acceptance: a table whose row labels were lost (to OCR) but whose
+    headings the document prints is read, and what it lacks goes to a person."""
     found = {}
-    for table in ("proactive", "requests", "review_litigation"):
+    for table in _HEADINGS:
         rows = [r for r in parse.variant.rows if r.table == table and r.keys]
         found[table] = sum(1 for r in rows if r.name in parse.anchors) / len(rows)
     names = {"proactive": "二 (主动公开)", "requests": "三 (收到和处理申请)", "review_litigation": "四 (行政复议、行政诉讼)"}
     if sum(found.values()) < 0.5 or not doc.cells:
         raise ExtractError(f"{doc.source.path}: not a government information disclosure annual report (no canonical tables found)")
-    lacking = [names[t] for t, share in found.items() if share < 0.3
-               and not (t == "review_litigation" and _表四_headings(doc.cells) >= 2)]
+    text = normalize(doc.text) + "".join(normalize(c.text) for c in doc.cells)
+    lacking = [names[t] for t, share in found.items() if share < 0.3 and sum(h in text for h in _HEADINGS[t]) < 2]
     if lacking:
         raise ExtractError(f"{doc.source.path}: incomplete report, table {', '.join(lacking)} not found (truncated?)")
 
 
-_表四 = ("行政诉讼", "未经复议直接起诉", "复议后起诉", "结果维持", "尚未审结")
-
-
-def _表四_headings(cells: list[Cell]) -> int:
-    """How many of 表四's own headings the document prints: on a scan its one row label
-    (行政复议) may be lost to OCR while the table is there; its cells then go to review."""
-    texts = {normalize(c.text) for c in cells}
-    return sum(any(h in t for t in texts) for h in _表四)
+# headings each table prints besides its row labels (its title, column and group headings)
+_HEADINGS = {
+    "proactive": ("主动公开政府信息情况", "制发件数", "废止件数", "现行有效件数", "处理决定数量", "本年新制作数量", "对外公开总数量"),
+    "requests": ("收到和处理政府信息公开申请情况", "申请人情况", "自然人", "法人或其他组织", "商业企业", "科研机构", "社会公益组织"),
+    "review_litigation": ("行政诉讼", "未经复议直接起诉", "复议后起诉", "结果维持", "结果纠正", "尚未审结"),
+}

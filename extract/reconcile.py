@@ -12,15 +12,24 @@ and every cell it changes is vouched for by two identities; otherwise the cells
 it could have changed go to a person.  A failing identity whose cells were all
 read exactly and placed confidently is the report's own error
 (``source_inconsistent``); any other failure is ``unresolved``.
+
+Whether a cell goes to a person is decided here, and why: ``first_look`` for the
+structure stage's readings, then the rules of ``settle`` and ``reconcile``.  Each
+rule names keys with a reason (``REASONS``); the first to name a key says why.
 """
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .normalize import normalize, parse_number
 from .records import Check, Figure, Number, Reading
 from .schema import APPLICANTS, OUTCOMES, REVIEW_GROUPS, Variant
+
+if TYPE_CHECKING:
+    from .structure import Assignment, StructureModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,11 @@ def identities(variant: Variant) -> list[Identity]:
     return out
 
 
+def witnesses(variant: Variant) -> Counter[str]:
+    """How many identities check each key."""
+    return Counter(k for ident in identities(variant) for k in ident.keys)
+
+
 def stated(figures: tuple[Figure, ...]) -> tuple[list[Identity], dict[str, int]]:
     """The prose's figures as identities over a constant: the cells' sum is the stated figure."""
     idents = [Identity(f"narrative.{f.name}", f.keys, (f"narrative.{f.name}",)) for f in figures]
@@ -68,10 +82,79 @@ def _broken(idents: list[Identity], values: dict[str, float]) -> list[Identity]:
     return [i for i in idents if all(k in values for k in i.keys) and not _holds(i, values)]
 
 
+# --- who must look, and why ---------------------------------------------------------------
+
+# A needs_review cell's reason is a code, then ": " and what in this report made it so.
+# Code -> what it means, in a reviewer's words.
+REASONS = {
+    "not_found": "no cell of the tables was found for it",
+    "placement": "where the cell sits in the table is in doubt",
+    "low_confidence": "read or placed with too little confidence",
+    "unchecked": "fewer than two sums check it, so it needs more confidence than it has",
+    "identity_failed": "a sum it is part of does not add up",
+    "fix_ambiguous": "several corrections of the failing sums are about as likely",
+    "fix_uncertain": "a correction of the failing sums exists, but is not sure enough to take",
+    "split_ambiguous": "one box may hold two neighbouring numbers, and where it splits is not sure",
+    "row_in_doubt": "its row is in doubt: a number lost or misplaced in a row shifts the rest of it",
+    "line_in_doubt": "表四 is one printed line: a number lost or misplaced before it shifts the rest",
+    "column_in_doubt": "a number of its row placed in doubt may belong here",
+    "stray_number": "a number of the tables that no cell took may belong in its sums",
+    "ink_unread": "ink where the cell is that the recogniser could not read",
+    "readings_disagree": "two readings of the cell disagree",
+    "template_doubt": "the table variant it belongs to was taken in doubt",
+    "undone": "a reviewer's decision on it was taken back",
+}
+
+
+def why(code: str, detail: str) -> str:
+    """A review reason: ``code: detail``."""
+    if code not in REASONS:
+        raise ValueError(f"unknown review reason {code!r}")
+    return f"{code}: {detail}"
+
+
+def first_look(a: Assignment, confidence: float, checks: int, model: StructureModel) -> tuple[str | None, str | None]:
+    """Whether the structure stage's reading of a cell goes to a person: (the doubt that sends
+    it, why), why None when it is read.  ``confidence``: its placement's and its reading's;
+    ``checks``: how many identities check the key.
+
+    A key no cell was found for goes; so does a row placed without its label or beside a
+    number no column took, and a cell no identity checks on an ambiguous line.  Else the
+    confidence decides, against more for a cell fewer than two identities check: it has no
+    second line of defence (表二 none; 表四 one sum, where two misreads can still add up)."""
+    doubt = a.doubt if a.doubt in ("unlabelled", "unplaced") or a.doubt == "ambiguous_line" and not checks else None
+    threshold = model.threshold if checks >= 2 else model.threshold_unchecked
+    if a.cell is None and not a.blank:
+        return doubt, why("not_found", "no cell of the tables holds it")
+    if doubt:
+        return doubt, why("placement", doubt)
+    if confidence >= threshold:
+        return None, None
+    if checks >= 2:
+        return None, why("low_confidence", f"confidence {confidence:.4f} < threshold {threshold:g}")
+    return None, why("unchecked", f"confidence {confidence:.4f} < threshold {threshold:g}, {('no', 'one')[checks]} identity checks it")
+
+
+def _send(doubtful: dict[str, str], reasons: dict[str, str]) -> None:
+    """Send keys to a person; one already sent keeps its first reason."""
+    for k, reason in reasons.items():
+        doubtful.setdefault(k, reason)
+
+
+def _failing_rules(broken: list[Identity]) -> dict[str, str]:
+    """Each key of the failing identities, and their rules."""
+    rules: dict[str, list[str]] = {}
+    for ident in broken:
+        for k in ident.keys:
+            rules.setdefault(k, []).append(ident.rule)
+    return {k: ", ".join(r) for k, r in rules.items()}
+
+
 def fill_missing(readings: list[Reading], missing: set[str], variant: Variant) -> list[Reading]:
     """Derive cells no table cell was found for, where one identity pins them down."""
     values = {r.key: r.value for r in readings}
     unknown = set(missing)
+    derived_by: dict[str, str] = {}
     changed = True
     while changed and unknown:
         changed = False
@@ -86,10 +169,11 @@ def fill_missing(readings: list[Reading], missing: set[str], variant: Variant) -
             if derived < 0:
                 continue
             values[k] = derived
+            derived_by[k] = ident.rule
             unknown.discard(k)
             changed = True
-    return [replace(r, value=values[r.key], text="") if r.key in missing and r.key not in unknown else r
-            for r in readings]
+    return [replace(r, value=values[r.key], text="", reason=why("not_found", f"no cell holds it; derived from {derived_by[r.key]}"))
+            if r.key in derived_by else r for r in readings]
 
 
 # --- other readings of an OCR'd cell -----------------------------------------------------
@@ -282,42 +366,80 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     are the report's own: ``source_inconsistent``.  Cells read off a page are not
     exact: see ``settle``.  Nor, when ``unread`` numbers of the tables went to no cell (a number
     wrapped over two lines): a failing identity may be one of them, so its cells go to a person.
+
+    The rules run in turn (``settle``'s first), each naming keys with a reason; the first
+    reason a key gets is its own, and a cell already in review keeps the one it came with.
     """
     readings = fill_missing(readings, missing, variant)
-    by_key = {r.key: r for r in readings}
-    doubtful = set()
+    by_key = {r.key: r for r in readings}  # as the structure stage left them
+    doubtful: dict[str, str] = {}
     if not exact:
         readings, doubtful = settle(readings, variant, figures, missing, strong)
     values = {r.key: r.value for r in readings}
-    # on a page, a blank is a 0 no character printed: in a failing identity it is no witness
-    paged = any(r.bbox for r in readings)
     broken = _broken(identities(variant), values)
-    suspect = {_row_of(k) for ident in broken for k in ident.keys
-               if by_key[k].status == "needs_review" or by_key[k].placed < strong
-               or k in doubtful and by_key[k].placed <= strong or paged and not by_key[k].bbox}
-    doubtful |= {k for k in by_key if _row_of(k) in suspect}
+    _send(doubtful, _rows_in_doubt(broken, by_key, doubtful, strong))
     if exact and unread:
-        doubtful |= {k for ident in broken for k in ident.keys}
-    # a number of a page (scan or text layer) whose column is in doubt may belong in any blank
-    # of its row: its row total holds wherever it sits (zeros printed as blanks give no other
-    # clue).  表四 prints its three groups on one line: on a text layer (``settle`` sees to a
-    # scan's) a group left wholly blank beside a doubtful one may be where its numbers belong
-    # (not a cell the arithmetic corrected: identities placed it, or it was a smudge)
-    corrected = {r.key for r in readings if r.status == "corrected"}
-    unsure = {_row_of(k) for k, r in by_key.items() if r.bbox and r.placed < strong and k not in corrected
-              and (r.status == "needs_review" or k in doubtful)}
-    blank = {k for k, r in by_key.items() if not r.bbox and r.value == 0}
-    if exact and any(g.startswith("review_litigation.") for g in unsure):
-        groups = {_row_of(k) for k in by_key if k.startswith("review_litigation.")}
-        unsure |= {g for g in groups if all(k in blank for k in by_key if _row_of(k) == g)}
-    doubtful |= {k for k in blank if _row_of(k) in unsure}
-    # an OCR'd cell the prose contradicts goes to a person too (exactly read ones: the report's own slip)
-    prose, constants = stated(figures)
-    doubtful |= {k for i in _broken(prose, {r.key: r.value for r in readings} | constants)
-                 for k in i.parts if len(by_key[k].candidates) > 1}
-    if doubtful:
-        readings = [replace(r, status="needs_review") if r.key in doubtful else r for r in readings]
+        _send(doubtful, _strays(broken, unread))
+    _send(doubtful, _blanks_in_doubt(readings, by_key, doubtful, strong, exact))
+    _send(doubtful, _contradicted(figures, values, by_key))
+    readings = [replace(r, status="needs_review", reason=r.reason or doubtful[r.key]) if r.key in doubtful else r
+                for r in readings]
     return readings, checks(readings, variant, figures)
+
+
+def _rows_in_doubt(broken: list[Identity], by_key: dict[str, Reading], doubtful: dict[str, str],
+                   strong: float) -> dict[str, str]:
+    """Every cell of a row with a doubtful cell in a failing identity: a misplaced cell shifts
+    its neighbours, and a column a scan lost moves every number after it while the rows still
+    add up.  (On a page a blank is a 0 no character printed: in a failing identity it is no witness.)"""
+    paged = any(r.bbox for r in by_key.values())
+    failed = _failing_rules(broken)
+    cause: dict[str, str] = {}  # row -> its doubtful cell
+    for ident in broken:
+        for k in ident.keys:
+            r = by_key[k]
+            if r.status == "needs_review" or r.placed < strong or k in doubtful and r.placed <= strong or paged and not r.bbox:
+                cause.setdefault(_row_of(k), k)
+    return {k: why("identity_failed", failed[k]) if k in failed else
+            why("row_in_doubt", f"{cause[_row_of(k)]} is in doubt, in failing {failed[cause[_row_of(k)]]}")
+            for k in by_key if _row_of(k) in cause}
+
+
+def _strays(broken: list[Identity], unread: int) -> dict[str, str]:
+    """Every cell of a failing identity when numbers of the tables went to no cell: the
+    identity may lack one of them."""
+    return {k: why("stray_number", f"{unread} number(s) of the tables in no cell; failing: {rules}")
+            for k, rules in _failing_rules(broken).items()}
+
+
+def _blanks_in_doubt(readings: list[Reading], by_key: dict[str, Reading], doubtful: dict[str, str], strong: float,
+                     exact: bool) -> dict[str, str]:
+    """The blanks of a row whose number (on a page: a scan or a text layer) is placed in doubt:
+    the number may belong in any of them, its row total holds wherever it sits (zeros printed
+    as blanks give no other clue).  表四 prints its three groups on one line: on a text layer
+    (``settle`` sees to a scan's) a group left wholly blank beside a doubtful one may be where
+    its numbers belong.  (Not a number the arithmetic corrected: identities placed it, or it
+    was a smudge.)"""
+    corrected = {r.key for r in readings if r.status == "corrected"}
+    cause: dict[str, str] = {}  # row -> its number placed in doubt
+    for k, r in by_key.items():
+        if r.bbox and r.placed < strong and k not in corrected and (r.status == "needs_review" or k in doubtful):
+            cause.setdefault(_row_of(k), k)
+    blank = {k for k, r in by_key.items() if not r.bbox and r.value == 0}
+    line = next((k for row, k in cause.items() if row.startswith("review_litigation.")), None)
+    if exact and line:
+        for group in {_row_of(k) for k in by_key if k.startswith("review_litigation.")}:
+            if all(k in blank for k in by_key if _row_of(k) == group):
+                cause.setdefault(group, line)
+    return {k: why("column_in_doubt", f"{cause[_row_of(k)]} is placed in doubt and may belong here")
+            for k in blank if _row_of(k) in cause}
+
+
+def _contradicted(figures: tuple[Figure, ...], values: dict[str, Number], by_key: dict[str, Reading]) -> dict[str, str]:
+    """An OCR'd cell the prose contradicts (an exactly read one is the report's own slip)."""
+    prose, constants = stated(figures)
+    return {k: why("identity_failed", rules) for k, rules in _failing_rules(_broken(prose, values | constants)).items()
+            if k in by_key and len(by_key[k].candidates) > 1}
 
 
 # Fixes kept per search on a page: when this many are all near the best, where the error
@@ -329,8 +451,8 @@ GUESS_COST = -math.log(CONFUSION_PRIOR) + 3.0
 
 
 def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...] = (),
-           missing: set[str] = frozenset(), strong: float = 0.999) -> tuple[list[Reading], set[str]]:
-    """Readings off a page after the certain corrections, and the keys a person must see.
+           missing: set[str] = frozenset(), strong: float = 0.999) -> tuple[list[Reading], dict[str, str]]:
+    """Readings off a page after the certain corrections, and the keys a person must see, with why.
 
     A page cell may be misread or misplaced (its candidates hold both), and a blank may
     be a number the scan lost.  When identities fail, the search over every cell's
@@ -351,7 +473,8 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
     prose, constants = stated(figures)
     prose = [i for i in prose if all(k in by_key for k in i.parts)]
     alternatives = {k: r.candidates for k, r in by_key.items() if len(r.candidates) > 1}
-    taken, doubtful = {}, set()
+    taken: dict[Fix, float] = {}
+    doubtful: dict[str, str] = {}
     # 表三 and each group of 表四 share no cell: each is its own search
     for group in _connected(idents):
         broken = [i for i in failing if i in group]
@@ -360,7 +483,7 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
         fixes = solve(values, alternatives, group, KEEP, GUESS_COST, MAX_COST + math.log(CERTAIN_ODDS))
         near = [f for f in fixes if f.cost - fixes[0].cost < math.log(CERTAIN_ODDS)]
         if not fixes or fixes[0].cost > MAX_COST or len(near) == KEEP:
-            doubtful |= _unsettled(broken, variant)
+            _send(doubtful, _unsettled(broken, variant))
             continue
         best = fixes[0]
         # a cell placed without its label, or derived, may hold a value no candidate offers: a
@@ -374,9 +497,10 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
                 _vouched(best, broken, prose, values, constants, group) or _pointed_out(best, broken, by_key, strong)):
             taken[best] = math.exp(fixes[1].cost - best.cost) if len(fixes) > 1 else math.inf
             continue
-        # a guessed value is a lost or merged number: the rest of its row may have shifted with it
-        doubtful |= {k for f in near for k, _ in f.changes}
-        doubtful |= {k for f in near for g in f.guessed for k in by_key if _row_of(k) == _row_of(g)}
+        unsure = ("a cell placed in doubt takes a value its characters do not read" if in_doubt else
+                  "it guesses a value no reading offers" if not all(unread(by_key[k]) for k in best.guessed) else
+                  "fewer than two identities vouch for it")
+        _send(doubtful, _not_taken(near, broken, by_key, values, variant, unsure))
     # 表四 is one printed line: a number placed in doubt there (a blank before it, or a box
     # too many) may have pushed every later one a column on, and each group still adds up
     # (not a cell a taken fix re-reads: its place was never in doubt, only its characters)
@@ -384,10 +508,45 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
     line = [k for k in variant.keys if k.startswith("review_litigation.") and k in by_key]
     first = next((n for n, k in enumerate(line) if by_key[k].status == "needs_review" and k not in fixed
                   and not unread(by_key[k])), len(line))
-    doubtful |= set(line[first:])
+    if first < len(line):
+        _send(doubtful, {k: why("line_in_doubt", f"from {line[first]} on, which is in doubt") for k in line[first:]})
     for fix, odds in taken.items():
         readings = _take(readings, fix, odds)
     return readings, doubtful
+
+
+def _not_taken(near: list[Fix], broken: list[Identity], by_key: dict[str, Reading], values: dict[str, Number],
+               variant: Variant, unsure: str) -> dict[str, str]:
+    """Why the cells the near-best fixes change go to a person (``unsure``: why a lone one was
+    not taken), and the rows of the values they guess: a guess is a lost or merged number, and
+    the rest of its row may have shifted with it."""
+    rules = ", ".join(i.rule for i in broken)
+    out = _cuts(near, by_key, variant)
+    for k in dict.fromkeys(k for f in near for k, _ in f.changes):
+        reads = " or ".join(dict.fromkeys(str(dict(f.changes).get(k, values[k])) for f in near))
+        out.setdefault(k, why("fix_ambiguous", f"{len(near)} fixes of {rules} about as likely read it {reads}") if len(near) > 1
+                       else why("fix_uncertain", f"the best fix of {rules} reads it {reads}, but {unsure}"))
+    for g in dict.fromkeys(g for f in near for g in f.guessed):
+        for k in by_key:
+            if _row_of(k) == _row_of(g):
+                out.setdefault(k, why("row_in_doubt", f"{g} may be a number the scan lost or merged"))
+    return out
+
+
+def _cuts(near: list[Fix], by_key: dict[str, Reading], variant: Variant) -> dict[str, str]:
+    """The two cells of a box that near-best fixes cut in two (``156312`` as 156 | 312, the blank
+    beside it taking one part: see ``pipeline._split_merged``), and the cuts."""
+    cuts: dict[tuple[str, str], list[str]] = {}
+    for f in near:
+        new = dict(f.changes)
+        for row in variant.rows:
+            for pair in zip(row.keys, row.keys[1:]):
+                texts = [by_key[k].text for k in pair]
+                if all(k in new for k in pair) and "" in texts and f"{new[pair[0]]}{new[pair[1]]}" == "".join(texts):
+                    cuts.setdefault(pair, []).append(f"{new[pair[0]]} | {new[pair[1]]}")
+    return {k: why("split_ambiguous", f"{''.join(by_key[x].text for x in pair)} may be {' or '.join(dict.fromkeys(c))}"
+                   + ("" if len(c) == len(near) else " or not cut"))
+            for pair, c in cuts.items() for k in pair}
 
 
 # Of the boxes read as characters under a scan's blank cells (500 generated scans), 21 of 22
@@ -454,7 +613,7 @@ def _release(readings: list[Reading], idents: list[Identity], failing: list[Iden
     # that still add up, so a cell the recogniser doubts stays with a person
     by_key = {r.key: r for r in readings}
     whole = {k for k in _whole_line(readings, idents, broken) if _read_surely(by_key[k])}
-    return [replace(r, status="read", confidence=max(r.confidence, VOUCHED))
+    return [replace(r, status="read", confidence=max(r.confidence, VOUCHED), reason=None)
             if r.status == "needs_review" and r.doubt is None and r.key not in missing
             and (count.get(r.key, 0) >= 2 and r.key.split(".", 1)[0] not in tables or r.key in whole) else r
             for r in readings]
@@ -499,22 +658,21 @@ def _take(readings: list[Reading], fix: Fix, odds: float) -> list[Reading]:
     """The fix's readings, ``corrected``, as sure as the fix is against the next best."""
     new = dict(fix.changes)
     confidence = round(min(1 - 1 / (1 + odds), 0.9999), 4)  # no second fix: odds are infinite
-    return [replace(r, value=new[r.key], status="corrected", confidence=confidence) if r.key in new else r
+    return [replace(r, value=new[r.key], status="corrected", confidence=confidence, reason=None) if r.key in new else r
             for r in readings]
 
 
-def _unsettled(failing: list[Identity], variant: Variant) -> set[str]:
+def _unsettled(failing: list[Identity], variant: Variant) -> dict[str, str]:
     """Every cell of a failing identity; for a failing row total, its neighbouring rows' too
     (a value the scan slipped into the next row leaves that row adding up: 0 = 0)."""
     rows = [r.keys for r in variant.rows if r.keys]
     row_of = {k: i for i, keys in enumerate(rows) for k in keys}
-    out = set()
+    out = {k: why("identity_failed", rules) for k, rules in _failing_rules(failing).items()}
     for ident in failing:
-        out |= set(ident.keys)
         if ident.rule.startswith("requests.row_total."):
             i = row_of[ident.total[0]]
-            out |= {k for j in (i - 1, i + 1) if 0 <= j < len(rows) and rows[j][0].startswith("requests.")
-                    for k in rows[j]}
+            _send(out, {k: why("row_in_doubt", f"beside failing {ident.rule}") for j in (i - 1, i + 1)
+                        if 0 <= j < len(rows) and rows[j][0].startswith("requests.") for k in rows[j]})
     return out
 
 

@@ -62,6 +62,8 @@ class Reading:
     candidates: tuple[tuple[Number, float], ...] = ()  # other readings of an OCR'd cell, with probabilities
     placement: float | None = None  # how sure the structure stage is of the cell's place (None: as confidence)
     doubt: str | None = None  # why the structure stage sent the cell to a person whatever its confidence
+    # why a needs_review cell must be seen (``code: detail``, codes in ``reconcile.REASONS``); None otherwise
+    reason: str | None = None
 
     @property
     def placed(self) -> float:
@@ -92,6 +94,7 @@ class Metadata:
     year: int | None
     layout: str | None
     figures: tuple[Figure, ...] = ()
+    agency_reason: str | None = None  # why ``agency`` is None: a code (not_found, unsound, disagree), ": ", the detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,15 @@ class Basis:
     unread: int = 0  # number cells among the tables that no key took
 
 
+@dataclass(frozen=True, slots=True)
+class Template:
+    """The table variant the structure stage took, how sure it was against the runner-up."""
+
+    variant: Variant
+    p: float = 1.0
+    rival: Variant | None = None
+
+
 @dataclass(slots=True)
 class Report:
     source: Source
@@ -115,3 +127,4 @@ class Report:
     readings: list[Reading]
     checks: list[Check] = field(default_factory=list)
     basis: Basis | None = None
+    template: Template | None = None

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from . import output
 from .normalize import parse_number
 from .pipeline import reconcile_basis
+from .reconcile import REASONS
 from .records import ExtractError, Number, Report
 from .schema import OUTCOME_LABELS, OUTCOMES, REVIEW_GROUPS, VARIANTS, split_key
 from .store import Decision, QueueCell, Store
@@ -95,6 +96,14 @@ def labels(key: str) -> tuple[str, str]:
             if key in spec.keys:
                 return spec.label, spec.headers[spec.keys.index(key)] if spec.headers else column
     return row, column
+
+
+def reason_words(reason: str | None) -> tuple[str, str]:
+    """Why a cell needs review in a reviewer's words: what its reason's code means, and the detail."""
+    if reason is None:
+        return "no reason recorded (the report was stored before reasons were kept)", ""
+    code, _, detail = reason.partition(": ")
+    return REASONS.get(code, code), detail
 
 
 # --- the app -----------------------------------------------------------------------------------
@@ -270,7 +279,7 @@ def create_app(store: Store) -> FastAPI:
         row, column = labels(q.key)
         return {"cell": {"id": q.id, "report_id": q.report_id, "key": q.key, "value": q.value, "text": q.text,
                          "confidence": q.confidence, "page": q.page, "bbox": q.bbox, "row": row, "column": column,
-                         "candidates": [list(c) for c in q.candidates]}}
+                         "candidates": [list(c) for c in q.candidates], "review_reason": q.reason}}
 
     @app.post("/api/decisions")
     async def api_decide(request: Request):
@@ -376,11 +385,13 @@ def _review_body(store: Store, q: QueueCell, csrf: str, report_filter: int | Non
     cands = "".join(f"<li><kbd>{_e(_num(v))}</kbd> {p:.0%}</li>" for v, p in q.candidates[:4])
     table = split_key(q.key)[0]
     left = sum(1 for r in report.readings if r.status == "needs_review")
+    why, detail = reason_words(q.reason)
     return f"""<h1>{_e(report.metadata.agency or Path(report.source.path).name)} {report.metadata.year or ''}
 <small>· {left} left in this report</small></h1>
 <div class="cell" data-cell="{q.id}">
  <div class="where"><span id="row-label">{_e(row)}</span> × <span id="column-label">{_e(column)}</span>
   <code id="key">{_e(q.key)}</code></div>
+ <p class="reason">Why a person must look: <span id="reason">{_e(why)}</span> <small id="reason-detail">{_e(detail)}</small></p>
  {crop}
  <form method="post" action="/review" id="decide" autocomplete="off">
   <input type="hidden" name="csrf" value="{_e(csrf)}">
@@ -421,7 +432,8 @@ def _table_html(report: Report, table: str, current: str | None) -> str:
         for r in readings:
             cls = " ".join(c for c in ("current" if r.key == current else "", "broken" if r.key in broken else "",
                                        r.status) if c)
-            tds.append(f"<td class='{cls}' title='{_e(labels(r.key)[1])}: {r.confidence:.0%}'>{_e(_num(r.value))}</td>")
+            why = f" · {r.reason}" if r.reason else ""
+            tds.append(f"<td class='{cls}' title='{_e(labels(r.key)[1])}: {r.confidence:.0%}{_e(why)}'>{_e(_num(r.value))}</td>")
         out.append(f"<tr><th>{_e(labels(readings[0].key)[0])}</th>{''.join(tds)}</tr>")
     names = {"proactive": "表二 主动公开", "requests": "表三 收到和处理申请", "review_litigation": "表四 复议、诉讼"}
     return f"<h2>{names[table]}</h2><table class='report' id='table-{table}'>{''.join(out)}</table>"
@@ -439,7 +451,7 @@ nav{margin-bottom:1em}form.inline{display:inline;margin-left:1em}.cell{border:1p
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:.85em}td{text-align:right}
 th{text-align:left;font-weight:normal;max-width:22em}td.needs_review{background:#fff3c4}td.broken{outline:2px solid #d33}
 td.current{background:#ffd0d0;font-weight:bold}td.corrected{background:#dff3df}.error{color:#b00}.n{text-align:right}
-kbd{border:1px solid #999;border-radius:3px;padding:0 4px}.login label{display:block;margin:.5em 0}"""
+kbd{border:1px solid #999;border-radius:3px;padding:0 4px}.reason{margin:.4em 0;color:#7a4b00}.login label{display:block;margin:.5em 0}"""
 
 
 def _page(title: str, body: str) -> str:

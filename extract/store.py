@@ -19,6 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from .reconcile import why
 from .records import Basis, Cell, Check, ExtractError, Figure, Metadata, Number, Reading, Report, Source
 from .schema import Variant
 
@@ -54,6 +55,7 @@ cells = sa.Table(
     sa.Column("page", sa.Integer),
     sa.Column("bbox", sa.Text),  # JSON [x0, y0, x1, y1] in page pixels
     sa.Column("candidates", sa.Text, nullable=False),  # JSON [[value, p], ...]
+    sa.Column("review_reason", sa.Text),  # why a needs_review cell must be seen (``code: detail``)
     sa.Column("reviewed", sa.Boolean, nullable=False, default=False),
     # a cell handed to one reviewer is not handed to another until the lease runs out
     sa.Column("lease_owner", sa.String(64)),
@@ -109,6 +111,9 @@ reviewers = sa.Table(
     sa.Column("created", sa.Float, nullable=False),
 )
 
+# columns added since the first stores were made: an older database gains them, empty, when opened
+ADDED = (cells.c.review_reason,)
+
 sessions = sa.Table(
     "sessions", meta,
     sa.Column("token_hash", sa.String(64), primary_key=True),  # the cookie's token is never stored
@@ -135,6 +140,7 @@ class QueueCell:
     page: int | None
     bbox: tuple[float, float, float, float] | None
     candidates: tuple[tuple[Number, float], ...]
+    reason: str | None  # why it needs review
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +183,9 @@ class Store:
                 raise ExtractError("a database URL needs --data-dir for the page images")
             data_dir = Path(self.url.removeprefix("sqlite:///")).with_suffix(".data")
         self.data_dir = Path(data_dir).resolve()
-        meta.create_all(self.engine)
+        with self.engine.begin() as con:
+            meta.create_all(con)
+            _add_columns(con)
 
     # reports ----------------------------------------------------------------------------------
 
@@ -243,7 +251,8 @@ class Store:
                                      .order_by(checks.c.id)).mappings().all()
         readings = [Reading(c["key"], json.loads(c["value"]), c["text"], c["confidence"], c["status"], c["page"],
                             tuple(json.loads(c["bbox"])) if c["bbox"] else None,
-                            tuple(tuple(x) for x in json.loads(c["candidates"]))) for c in cell_rows]
+                            tuple(tuple(x) for x in json.loads(c["candidates"])), reason=c["review_reason"])
+                    for c in cell_rows]
         found = [Check(c["rule"], c["holds"], c["verdict"], tuple(json.loads(c["keys"]))) for c in check_rows]
         source = Source(row["path"], row["sha256"], row["pages"], row["kind"])
         metadata = Metadata(row["agency"], row["year"], row["layout"], _figures(row["figures"]))
@@ -331,7 +340,7 @@ class Store:
             return None
         return QueueCell(c["id"], c["report_id"], c["key"], json.loads(c["value"]), c["text"], c["confidence"],
                          c["page"], tuple(json.loads(c["bbox"])) if c["bbox"] else None,
-                         tuple(tuple(x) for x in json.loads(c["candidates"])))
+                         tuple(tuple(x) for x in json.loads(c["candidates"])), c["review_reason"])
 
     def holder(self, cell_id: int) -> str | None:
         with self.engine.connect() as con:
@@ -352,7 +361,8 @@ class Store:
             reviewed = reason != "undo" or self._decided_before(con, cell_id, undoes)
             con.execute(cells.update().where(cells.c.id == cell_id).values(
                 value=json.dumps(new_value), reviewed=reviewed, lease_owner=None, lease_until=None,
-                status="read" if reviewed else "needs_review", confidence=1.0 if reviewed else c["confidence"]))
+                status="read" if reviewed else "needs_review", confidence=1.0 if reviewed else c["confidence"],
+                review_reason=None if reviewed else why("undone", f"decision {undoes} taken back")))
             row = con.execute(decisions.select().where(decisions.c.id == did)).mappings().first()
         return _decision(row)
 
@@ -388,7 +398,7 @@ class Store:
                 con.execute(cells.update().where((cells.c.report_id == report_id) & (cells.c.key == r.key)
                                                  & ~cells.c.reviewed).values(
                     value=json.dumps(r.value), status=r.status, confidence=r.confidence,
-                    candidates=json.dumps([list(c) for c in r.candidates])))
+                    candidates=json.dumps([list(c) for c in r.candidates]), review_reason=r.reason))
             con.execute(checks.delete().where(checks.c.report_id == report_id))
             _write_checks(con, report_id, found)
 
@@ -466,7 +476,14 @@ def _cell_row(report_id: int, position: int, r: Reading) -> dict:
     return {"report_id": report_id, "position": position, "key": r.key, "value": json.dumps(r.value), "text": r.text,
             "confidence": r.confidence, "status": r.status, "page": r.page,
             "bbox": json.dumps([round(x, 1) for x in r.bbox]) if r.bbox else None,
-            "candidates": json.dumps([list(c) for c in r.candidates]), "reviewed": False}
+            "candidates": json.dumps([list(c) for c in r.candidates]), "review_reason": r.reason, "reviewed": False}
+
+
+def _add_columns(con) -> None:
+    """The columns an older database lacks (``ADDED``), added empty."""
+    for column in ADDED:
+        if column.name not in {c["name"] for c in sa.inspect(con).get_columns(column.table.name)}:
+            con.execute(sa.text(f"ALTER TABLE {column.table.name} ADD COLUMN {column.name} {column.type.compile(con.dialect)}"))
 
 
 def _write_checks(con, report_id: int, found: list[Check]) -> None:
@@ -486,7 +503,7 @@ def _figures(text: str) -> tuple[Figure, ...]:
 
 def _dump_basis(basis: Basis) -> str:
     readings = [[r.key, r.value, r.text, r.confidence, r.status, r.page, list(r.bbox) if r.bbox else None,
-                 [list(c) for c in r.candidates], r.placement, r.doubt] for r in basis.readings]
+                 [list(c) for c in r.candidates], r.placement, r.doubt, r.reason] for r in basis.readings]
     return json.dumps({"readings": readings, "missing": sorted(basis.missing), "layout": basis.variant.layout,
                        "other_split": basis.variant.other_split, "strong": basis.strong, "exact": basis.exact, "unread": basis.unread},
                       ensure_ascii=False)
@@ -494,8 +511,9 @@ def _dump_basis(basis: Basis) -> str:
 
 def _load_basis(text: str) -> Basis:
     b = json.loads(text)
-    readings = tuple(Reading(k, v, t, c, s, p, tuple(box) if box else None, tuple(tuple(x) for x in cand), pl, d)
-                     for k, v, t, c, s, p, box, cand, pl, d in b["readings"])
+    # a basis stored before readings had reasons has none
+    readings = tuple(Reading(k, v, t, c, s, p, tuple(box) if box else None, tuple(tuple(x) for x in cand), pl, d, *reason)
+                     for k, v, t, c, s, p, box, cand, pl, d, *reason in b["readings"])
     return Basis(readings, frozenset(b["missing"]), Variant(b["layout"], b["other_split"]), b["strong"], b["exact"],
                  b.get("unread", 0))
 

@@ -130,6 +130,18 @@ class Run:
         return [k for r in self.rows for k in r.keys]
 
 
+@dataclass(frozen=True, slots=True)
+class Rival:
+    """The runner-up template, and how far behind the one taken (in the alignment's log-odds)."""
+
+    variant: Variant
+    margin: float
+
+
+# a template is taken without a person only this sure against the next (margin about 4.6 log-odds)
+TEMPLATE_SURE = 0.99
+
+
 @dataclass(slots=True)
 class Parse:
     variant: Variant
@@ -138,6 +150,27 @@ class Parse:
     anchors: dict[str, int] = field(default_factory=dict)
     # where each table's columns sit on each page, and their pitch (``_column_positions``)
     columns: tuple[dict, dict] = field(default_factory=lambda: ({}, {}))
+    rival: Rival | None = None  # the template that came second
+
+    @property
+    def template_p(self) -> float:
+        """How sure the template is against the one that came second (its margin as log-odds)."""
+        return 1.0 if self.rival is None else 1 / (1 + math.exp(-min(self.rival.margin, 50.0)))
+
+    def in_doubt(self, cells: list[Cell], sure: float = TEMPLATE_SURE) -> set[str]:
+        """Keys that stand or fall with the template, when it was not clearly the best and the
+        page shows more: those the rival lays out otherwise (（六） as one row or three, the 2019
+        or the 2021 表二), where their rows' stretch holds more numbers than they have columns
+        (three lines of sub-items read under a single row's label)."""
+        if self.rival is None or self.template_p >= sure:
+            return set()
+        differ = set(self.variant.keys) - set(self.rival.variant.keys)
+        for run in self.runs:
+            keys = set(run.keys)
+            numbers = sum(kind_of(cells[i].text) == Kind.NUMBER for i in run.cells)
+            if keys & differ and numbers > len(keys):
+                return differ
+        return set()
 
     def strays(self, cells: list[Cell]) -> list[int]:
         """Number cells among the tables' values that no key took (a number wrapped over two
@@ -967,32 +1000,33 @@ class StructureModel:
 
     # prediction ----------------------------------------------------------------------------
 
-    def _runs(self, cells: list[Cell], kinds: list[Kind], variants: list[Variant]) -> tuple[Variant, list[Run], dict]:
+    def _runs(self, cells: list[Cell], kinds: list[Kind],
+              variants: list[Variant]) -> tuple[Variant, list[Run], dict, Rival | None]:
         text_cells = [i for i, k in enumerate(kinds) if k == Kind.TEXT]
         proba = self.labels.predict_proba([cells[i].text for i in text_cells])
         if self.geometric:
             proba = self._stacked_labels(cells, text_cells, proba)
-        best = None
+        scored = []
         for variant in variants:
             score, matches = align_anchors(proba, self.labels.classes_, text_cells, variant)
             # a template row with values but no label found costs as much as the match bias buys
-            score -= _MATCH_BIAS * sum(1 for r in variant.rows if r.keys)
-            if best is None or score > best[0]:
-                best = (score, variant, matches)
-        _, variant, matches = best
+            scored.append((score - _MATCH_BIAS * sum(1 for r in variant.rows if r.keys), variant, matches))
+        scored.sort(key=lambda s: -s[0])
+        best, variant, matches = scored[0]
+        rival = Rival(scored[1][1], best - scored[1][0]) if len(scored) > 1 else None
         if self.geometric:
             # a group heading is evidence of its variant, but on a page no anchor
             _, matches = align_anchors(proba, self.labels.classes_, text_cells, variant, headings=False)
             matches = first_fragments(matches, proba, self.labels.classes_, text_cells, variant)
         anchors = {variant.rows[j].name: cell for j, (cell, _) in matches.items()}
-        return variant, make_runs(cells, kinds, variant, matches, not self.geometric), anchors
+        return variant, make_runs(cells, kinds, variant, matches, not self.geometric), anchors, rival
 
     def predict(self, cells: list[Cell], layout: str | None = None) -> Parse:
         """Assign the cells; ``layout`` ("2019"/"2021") when known, else read from the table headings."""
         kinds = [kind_of(c.text) for c in cells]
         layout = layout or layout_of(cells)
         variants = [v for v in VARIANTS if layout in (None, v.layout)] or list(VARIANTS)
-        variant, runs, anchors = self._runs(cells, kinds, variants)
+        variant, runs, anchors, rival = self._runs(cells, kinds, variants)
         columns = _column_positions(cells, runs)
         feats, index = self._pair_features(cells, kinds, runs, columns)
         proba = self.values.predict_proba(feats)[:, 1] if len(feats) else np.zeros(0)
@@ -1036,7 +1070,7 @@ class StructureModel:
                 assignments.append(Assignment(key, None, 0, 0.0))
         order = {k: i for i, k in enumerate(variant.keys)}
         assignments.sort(key=lambda a: order[a.key])
-        return Parse(variant, assignments, runs, anchors, columns)
+        return Parse(variant, assignments, runs, anchors, columns, rival)
 
     def _stacked_labels(self, cells: list[Cell], text_cells: list[int], proba: np.ndarray) -> np.ndarray:
         """On a page, a label wrapped over lines is read as one: its first line scores the whole

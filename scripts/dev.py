@@ -2,7 +2,7 @@
 """Set-up and run, with nothing but Python on the machine.
 
     python3 scripts/dev.py demo    # create .venv, install, run extract on a sample report
-    python3 scripts/dev.py test    # create .venv, install (and Debian's chromium and postgresql), run ruff and all tests
+    python3 scripts/dev.py test    # create .venv, install (and Debian's chromium, postgresql and CJK fonts), run ruff and all tests
 
 The virtual environment is (re)installed only when pyproject.toml changed.
 """
@@ -39,9 +39,21 @@ def ensure() -> None:
     stamp.write_text(want)
 
 
-# Debian packages the tests use: the browser the review tests drive (no browser download from
-# a hub), and a PostgreSQL server the store's tests start on loopback
-SYSTEM = {"chromium": Path("/usr/bin/chromium"), "postgresql": Path("/usr/lib/postgresql")}
+# Debian packages the tests use: the browser the review tests drive and training.render_html prints
+# with (no browser download from a hub), a PostgreSQL server the store's tests start on loopback,
+# and the fonts render_html sets its reports in (each package -> a file proving it is installed)
+_FONTS = Path("/usr/share/fonts")
+SYSTEM = {
+    "chromium": Path("/usr/bin/chromium"), "postgresql": Path("/usr/lib/postgresql"),
+    "fonts-noto-cjk": _FONTS / "opentype/noto/NotoSerifCJK-Bold.ttc",
+    "fonts-arphic-uming": _FONTS / "truetype/arphic/uming.ttc", "fonts-arphic-ukai": _FONTS / "truetype/arphic/ukai.ttc",
+    "fonts-arphic-gbsn00lp": _FONTS / "truetype/arphic-gbsn00lp/gbsn00lp.ttf",
+    "fonts-arphic-gkai00mp": _FONTS / "truetype/arphic-gkai00mp/gkai00mp.ttf",
+    "fonts-wqy-zenhei": _FONTS / "truetype/wqy/wqy-zenhei.ttc", "fonts-wqy-microhei": _FONTS / "truetype/wqy/wqy-microhei.ttc",
+    "fonts-lxgw-wenkai": _FONTS / "truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf",
+    "fonts-liberation2": _FONTS / "truetype/liberation2/LiberationSerif-Regular.ttf",
+    "fonts-dejavu-core": _FONTS / "truetype/dejavu/DejaVuSans.ttf",
+}
 
 
 def ensure_system() -> None:

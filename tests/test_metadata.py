@@ -1,7 +1,11 @@
 """Agency, statistics year and layout from the report text (spaCy pipeline)."""
 from __future__ import annotations
 
+from conftest import SHARED, truth
+
+from extract import output
 from extract.metadata import pipeline, read
+from extract.records import Report, Source
 
 
 def test_title_broken_over_lines():
@@ -44,3 +48,89 @@ def test_agency_from_the_opening_sentence_when_the_title_is_smudged():
     m = read("宁波支市方 州1区经济和信息1七局2020年\n政文府信息公开工 年年度复 皮告\n"
              "2020年，宁波市鄞州区经济和信息化局认真贯彻落实《条例》，现将本年度工作情况报告如下。\n")
     assert (m.agency, m.year) == ("宁波市鄞州区经济和信息化局", 2020)
+
+
+# OCR'd titles: the agency is read against the gazetteer of divisions and the kinds of organ, or not given
+
+def test_garbled_title_is_corrected_against_the_gazetteer():
+    # a real reading of 2024年平潭综合实验区政府信息公开工作年度报告: the year lost, 平 doubled, 潭 as 江,
+    # 验 as 检, the tail in pieces
+    m = read("三平平江综合实检区政R守信人息公开]口三年丰度王\n根据《中华人民共和国政府信息公开条例》规定，现将本年度工作情况报告如下。\n")
+    assert (m.agency, m.agency_reason) == ("平潭综合实验区", None)
+
+
+def test_confusable_characters_are_read_as_the_gazetteer_and_the_kinds_print_them():
+    assert read("北仑医人民攻府2023年度政府信息公开工作年度报告\n一、总体情况\n").agency == "北仑区人民政府"
+    assert read("平潭综合实验区公安后2023年政府信息公开工作年度报告\n").agency == "平潭综合实验区公安局"
+    assert read("平潭综合实验区财攻金融局2023年政府信息公开工作年度报告\n").agency == "平潭综合实验区财政金融局"
+
+
+def test_doubled_and_halved_characters():
+    assert read("宁宁波市北北仑区人民政府\n2022年度政府信息公开工作年度报告\n").agency == "宁波市北仑区人民政府"
+    # 鄞 cut into its halves; 州区 under 宁波市 settles which division it is
+    assert read("宁波市革阝州区经济和信息化局2020年政府信息公开工作年度报告\n").agency == "宁波市鄞州区经济和信息化局"
+    # a level ending a division and beginning an organ is printed twice on purpose
+    assert read("宁波市市场监督管理局2023年政府信息公开工作年度报告\n").agency == "宁波市市场监督管理局"
+
+
+def test_title_in_pieces_with_junk_between():
+    m = read("平潭综合 | 实验区财政金融后\n丨 2023年政府信息公开工作年度报告\n一、总体情况\n")
+    assert (m.agency, m.year) == ("平潭综合实验区财政金融局", 2023)
+
+
+def test_prefixes_and_marks_are_dropped_and_levels_kept():
+    assert read("附件1：\n《关于平潭综合实验区公安局2022年政府信息公开工作年度报告》\n").agency == "平潭综合实验区公安局"
+    assert read("正文\n福建省平潭综合实验区财政金融局2022年政府信息公开工作年度报告\n").agency == "福建省平潭综合实验区财政金融局"
+    assert read("标题: 宁波市北仑区人民政府2022年政府信息公开工作年度报告\n发布时间: 2023-01-09\n").agency == "宁波市北仑区人民政府"
+
+
+def test_letterhead_above_the_title_is_no_part_of_it():
+    m = read("宁波市北仑区人民政府\n北仑区发展和改革局2023年政府信息公开工作年度报告\n一、总体情况\n")
+    assert m.agency == "北仑区发展和改革局"
+    assert read("杭州市\n临平区经济信息化和科学技术局2023年政府信息公开工作年度报告\n").agency == "杭州市临平区经济信息化和科学技术局"
+
+
+def test_agency_only_in_the_signature_block():
+    body = "政府信息公开工作年度报告\n一、总体情况\n本机关认真贯彻落实《条例》。\n六、其他需要报告的事项\n无。\n"
+    assert read(body + "宁波市北仑区人民政府\n2024年 1 月 20 日\n").agency == "宁波市北仑区人民政府"
+    assert read(body + "平潭综合实验区\n自然资源与生态环境局\n二〇二四年一月五日\n").agency == "平潭综合实验区自然资源与生态环境局"
+    # a web page's text: the signature and its date run on after the last sentence
+    assert read(body + "无其他需要报告事项。 平潭综合实验区财政金融局 2021年1月27日 附件下载").agency == "平潭综合实验区财政金融局"
+
+
+def test_a_division_alone_in_the_title_agrees_with_its_agency_in_the_signature():
+    m = read("2024年平潭综合实验区政府信息公开工作年度报告\n一、总体情况\n无。\n平潭综合实验区管理委员会\n2025年1月20日\n")
+    assert m.agency == "平潭综合实验区管理委员会"
+
+
+def test_the_opening_sentence_agrees_with_the_title_without_the_levels_above():
+    m = read("宁波市鄞州区经济和信息化局\n政府信息公开2020年度报告\n本年度报告由鄞州区经济和信息化局办公室编制。\n")
+    assert m.agency == "宁波市鄞州区经济和信息化局"
+
+
+def test_no_sound_candidate_gives_no_agency_and_says_why():
+    m = read("口三丰王日十\n政府信息公开工作年度报告\n一、总体情况\n本机关认真贯彻落实《条例》。\n")
+    assert m.agency is None and m.agency_reason.startswith("unsound: title")
+    # one character apart, yet two divisions: title and signature disagree, and neither wins
+    m = read("河东区人民政府2023年政府信息公开工作年度报告\n一、总体情况\n无。\n河西区人民政府\n2024年1月20日\n")
+    assert m.agency is None and m.agency_reason.startswith("disagree: '河东区人民政府' (title)")
+    # a division the gazetteer does not know (or one garbled past reading) is no agency's name
+    assert read("求仑区经济和信息化局2023年政府信息公开工作年度报告\n").agency is None
+    assert read("政府信息公开工作年度报告\n").agency_reason.startswith("not_found")
+
+
+def test_crawled_reports_agency_from_their_text():
+    crawled = sorted((SHARED / "corpus" / "crawl").glob("*.txt"))
+    assert crawled
+    for path in crawled:
+        text = path.read_text(encoding="utf-8")
+        assert read(text).agency == truth(path)["agency"], path.name
+        # the same report with its title lost: its signature, or failing that nothing, never junk
+        body = text[text.index("正文"):].split("\n", 1)[1]
+        assert read(body[body.index("根据"):]).agency in (truth(path)["agency"], None), path.name
+
+
+def test_the_reason_is_written_beside_the_agency():
+    report = Report(Source("x.txt", "0" * 64, 1, "text"), read("口三丰王日十\n政府信息公开工作年度报告\n"), "2021", [])
+    out = output.to_dict(report)
+    assert out["agency"] is None and out["agency_reason"].startswith("unsound")

@@ -15,7 +15,8 @@ import uvicorn
 from extract import ingest
 from extract.normalize import parse_number
 from extract.pipeline import extract_document
-from extract.review import create_app
+from extract.reconcile import REASONS
+from extract.review import create_app, reason_words
 from extract.store import Store
 from training.corrections import samples
 from training.render import scan, to_pdf
@@ -115,6 +116,7 @@ def test_no_session_forged_csrf_and_paths_outside_the_data_directory_are_refused
     with httpx.Client(base_url=server.url) as c:
         csrf = login(c)
         cell = c.get("/api/queue").json()["cell"]
+        assert cell["review_reason"].partition(": ")[0] in REASONS
         decision = {"cell_id": cell["id"], "action": "accept"}
         assert c.post("/api/decisions", json=decision).status_code == 403
         assert c.post("/api/decisions", json=decision, headers={"x-csrf-token": "forged"}).status_code == 403
@@ -163,6 +165,10 @@ def test_a_reviewer_reviews_every_flagged_cell_with_the_keyboard_to_the_truth(se
                 break
             key = page.inner_text("#key")
             assert page.inner_text("#row-label") and page.inner_text("#column-label")
+            # why the machine could not decide it, in words, beside the cell
+            why, detail = reason_words(server.store.cell(int(page.get_attribute(".cell", "data-cell"))).reason)
+            assert page.inner_text("#reason") == why and why in REASONS.values()
+            assert page.inner_text("#reason-detail") == detail and detail
             want = truth[key]
             if first:
                 # a slip, taken back: the cell comes back, and the undo is on the record

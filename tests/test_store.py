@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -71,6 +74,12 @@ def test_the_same_store_on_sqlite_and_postgresql(backend, request, tmp_path, los
     back = store.report(rid)
     assert [(r.key, r.value, r.status) for r in back.readings] == [(r.key, r.value, r.status) for r in report.readings]
     assert back.basis == report.basis and store.sequence(rid) == cells
+    # why each cell needs review, as stored and as handed to a reviewer
+    reasons = {r.key: r.reason for r in report.readings}
+    assert {r.key: r.reason for r in back.readings} == reasons and any(reasons.values())
+    cell = store.claim("alice")
+    assert cell.reason == reasons[cell.key] and cell.reason
+    store.release("alice")
     for name in ("alice", "bob"):
         store.add_reviewer(name, "a long password")
     assert store.check_password("alice", "a long password") and not store.check_password("alice", "wrong one")
@@ -92,6 +101,7 @@ def test_the_same_store_on_sqlite_and_postgresql(backend, request, tmp_path, los
     assert not set(held["alice"]) & set(held["bob"])
     final = store.report(rid)
     assert {r.key: r.value for r in final.readings} == truth
+    assert not [r for r in final.readings if r.reason]  # reviewed: nothing left to say why
     assert [d.reviewer for d in store.decisions(rid)] and all(d.reason in ("confirmed", "corrected") for d in store.decisions(rid))
     token, csrf = store.open_session("alice")
     assert store.session(token) == ("alice", csrf) and store.session("forged") is None
@@ -113,3 +123,23 @@ def test_a_lease_runs_out_and_a_page_path_never_leaves_the_data_directory(tmp_pa
     for bad in ("../" * 3 + "etc", "a" * 64 + "/..", "x" * 64):
         with pytest.raises(ExtractError):
             store.page_path(bad, 1)
+
+
+def test_an_older_store_opens_and_keeps_reasons_from_then_on(tmp_path, lost_number):
+    report, cells, _ = lost_number
+    db = tmp_path / "old.sqlite"
+    rid = Store(db).add_report(report, {}, cells)
+    # as a store made before cells had reasons: no such column, a basis without them
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE cells DROP COLUMN review_reason")
+    basis = json.loads(con.execute("SELECT basis FROM reports").fetchone()[0])
+    basis["readings"] = [r[:10] for r in basis["readings"]]
+    con.execute("UPDATE reports SET basis = ?", (json.dumps(basis, ensure_ascii=False),))
+    con.commit()
+    con.close()
+    store = Store(db)
+    old = store.report(rid)
+    assert [(r.key, r.value, r.status) for r in old.readings] == [(r.key, r.value, r.status) for r in report.readings]
+    assert not [r for r in old.readings + list(old.basis.readings) if r.reason]
+    again = replace(report, source=replace(report.source, sha256="2" * 64))
+    assert [r.reason for r in store.report(store.add_report(again, {}, cells)).readings] == [r.reason for r in report.readings]

@@ -1,9 +1,12 @@
 """The shipped structure classifier on generated reports it never saw (a slice of the 1000-report evaluation)."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
-from extract.pipeline import load_model
+from extract.ingest import parse_text
+from extract.pipeline import extract_document, load_model
+from extract.records import Document, Source
 from training.evaluate import EVAL_SEED, evaluate
 from training.generate import PERTURBATIONS, sample
 
@@ -251,3 +254,19 @@ def test_rows_whose_label_the_page_lost_are_told_apart_by_their_lines():
         told += all(got[k].status == "read" and got[k].value == s.values[k] for k in rows["requests.carried_over"])
     # (the rest: a row printing a line of blanks, or the run before it in doubt too)
     assert cases >= 20 and told >= 0.7 * cases, (told, cases)
+
+
+def test_a_template_taken_in_doubt_sends_its_keys_to_review(seeds):
+    # （六）'s three sub-item labels unreadable, their three lines of numbers still there: the
+    # one-row template wins on labels alone, but not clearly; its keys must not be read silently
+    text = seeds[0].read_text(encoding="utf-8")
+    lost = re.sub(r"\t(1\.申请人无正当理由[^\n]*|2\.申请人逾期未按[^\n]*|3\.其他)\n", "\t※\n", text)
+    assert lost.count("※") == 3, "the seed no longer prints the sub-items this way"
+    for printed, doubt in ((text, False), (lost, True)):
+        report = extract_document(Document(Source("seed", "", 1, "text"), printed, parse_text(printed)))
+        sent = {r.key for r in report.readings if (r.reason or "").startswith("template_doubt")}
+        assert bool(sent) == doubt and report.template is not None
+        if doubt:
+            assert not report.template.variant.other_split and report.template.p < 0.99
+            assert sent == {k for k in report.template.variant.keys if k.startswith("requests.other.")}
+            assert all(r.status == "needs_review" for r in report.readings if r.key in sent)

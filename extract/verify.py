@@ -1,0 +1,264 @@
+"""Second look at a scan: ink where the reading found nothing, and every number read twice.
+
+The structure stage takes a column with no box for a blank, and a box's reading for what it
+prints.  On a scan the detector or the recogniser handled badly both can be wrong: a faint
+``33`` the detector never boxed reads as a blank 0; a ``-18`` whose dash fell outside its box
+reads 18.  So, on each page image, with the column positions and lines the parse found:
+
+* every blank key's cell region (its column's span by its row's line) is looked at for ink
+  that is no ruling line.  Ink is cut out and recognised; its reading becomes the cell's.
+  Ink that reads as no number sends the cell to a person (``ink_unread``); only a region
+  with no ink stays a blank read with confidence;
+* every number read is recognised a second time from its cell's region, reaching further
+  left (a minus sign) and scaled up: two readings that disagree give the cell both readings'
+  candidates, and it goes to a person unless the identities settle it (``readings_disagree``).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from . import reconcile
+from .normalize import normalize, parse_number
+from .records import BBox, Cell, Number, Reading
+from .structure import _TABLES, Parse
+
+
+class Recognizer(Protocol):
+    def recognize_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float, tuple[tuple[str, float], ...]]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    """How the second look reads a page (sizes in text heights of the page's numbers)."""
+
+    ink: bool = True  # look for ink in blank cells
+    second_reading: bool = True  # read every number again
+    min_ink: float = 0.3  # a mark at least this tall or wide counts as ink (specks of noise do not)
+    reach_left: float = 0.8  # the second crop reaches this far left of the box: a minus sign the box left out
+    scale: float = 1.6  # and is this much larger than the first
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """Where a key's cell lies on its page image."""
+
+    page: int
+    box: BBox  # x0, y0, x1, y1: the column's span by the row's line
+    text_height: float
+
+
+def regions(parse: Parse, cells: list[Cell]) -> dict[str, Region]:
+    """Each key's cell region, where the parse placed its table's columns on its row's page."""
+    centre, pitch = parse.columns
+    by_key = {a.key: a for a in parse.assignments}
+    heights = _text_heights(cells)
+    out = {}
+    for run in parse.runs:
+        for row in run.rows:
+            boxes = [cells[by_key[k].cell] for k in row.keys if by_key[k].cell is not None
+                     and cells[by_key[k].cell].bbox is not None]
+            if boxes:
+                page = Counter(c.page for c in boxes).most_common(1)[0][0]
+                ys = [c.bbox for c in boxes if c.page == page]
+                y0, y1 = float(np.median([b[1] for b in ys])), float(np.median([b[3] for b in ys]))
+            elif run.anchor is not None and cells[run.anchor].bbox is not None:
+                label = cells[run.anchor]  # a row of blanks: its label's line
+                page, y0, y1 = label.page, label.bbox[1], label.bbox[3]
+            else:
+                continue
+            th = heights.get(page)
+            n, t = len(row.keys), _TABLES[row.table]
+            p = pitch.get((page, t, n))
+            if th is None or p is None:
+                continue
+            for j, key in enumerate(row.keys):
+                x = centre.get((page, t, n, j))
+                if x is not None:
+                    out[key] = Region(page, (x - p / 2, y0 - 0.2 * th, x + p / 2, y1 + 0.2 * th), th)
+    return out
+
+
+def _text_heights(cells: list[Cell]) -> dict[int, float]:
+    """The median height of the number boxes on each page."""
+    seen: dict[int, list[float]] = {}
+    for c in cells:
+        if c.bbox is not None and any(ch.isdigit() for ch in c.text):
+            seen.setdefault(c.page, []).append(c.bbox[3] - c.bbox[1])
+    return {p: float(np.median(h)) for p, h in seen.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """One crop to recognise, and what it is for."""
+
+    key: str
+    kind: str  # ink | ink_again | again
+    crop: np.ndarray
+    box: BBox
+
+
+def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images: dict[int, np.ndarray],
+                engine: Recognizer, threshold, options: VerifyOptions = VerifyOptions()) -> list[Reading]:
+    """The readings after looking at the page again (``threshold(key)``: the confidence a key
+    needs to be read without a person)."""
+    where = regions(parse, cells)
+    looks: list[_Look] = []
+    negative: set[str] = set()
+    for r in readings:
+        region = where.get(r.key)
+        image = images.get(region.page) if region else (images.get(r.page) if r.page else None)
+        if image is None:
+            continue
+        g = _gray(image)
+        th = region.text_height if region else (r.bbox[3] - r.bbox[1] if r.bbox else 0)
+        if options.ink and r.bbox is None and r.value == 0 and region is not None:
+            ink = _ink_box(g, region.box, th, options.min_ink)
+            if ink is not None:
+                looks.append(_Look(r.key, "ink", _crop(g, _pad(ink, 0.3 * th)), ink))
+                looks.append(_Look(r.key, "ink_again", _crop(g, _pad(ink, 0.6 * th), options.scale), ink))
+        elif options.second_reading and r.bbox is not None and r.candidates and any(ch.isdigit() for ch in r.text):
+            x0, y0, x1, y1 = r.bbox
+            left, right = (region.box[0], region.box[2]) if region else (x0 - th, x1 + th)
+            box = (max(left, x0 - options.reach_left * th), y0 - 0.15 * th, min(right, x1 + 0.3 * th), y1 + 0.15 * th)
+            looks.append(_Look(r.key, "again", _crop(g, box, options.scale), box))
+            if "-" not in normalize(r.text) and _dash_before(g, (box[0], y0, x0, y1), th):
+                negative.add(r.key)
+    if not looks:
+        return readings
+    seen = dict(zip(((lk.key, lk.kind) for lk in looks), engine.recognize_crops([lk.crop for lk in looks])))
+    boxes = {(lk.key, lk.kind): lk.box for lk in looks}
+    out = []
+    for r in readings:
+        if (r.key, "ink") in seen:
+            r = _inked(r, seen[(r.key, "ink")], seen[(r.key, "ink_again")], boxes[(r.key, "ink")], threshold(r.key))
+        elif (r.key, "again") in seen:
+            r = _read_again(r, seen[(r.key, "again")], r.key in negative)
+        out.append(r)
+    return out
+
+
+def _inked(r: Reading, first: tuple, again: tuple, box: BBox, threshold: float) -> Reading:
+    """A blank key whose region holds ink: the ink's reading is the cell's."""
+    text, score, nbest = first
+    value, other = _value(text), _value(again[0])
+    if value == 0 and other in (0, None) or value is None and other == 0:
+        return r  # a zero mark (— or /) where the column prints its zeros so: the blank stands
+    if value in (None, 0) and other not in (None, 0):  # the closer crop read nothing, the wider one a number
+        (text, score, nbest), again, value, other = again, first, other, value
+    if value is None:
+        return replace(r, status="needs_review", text=text, bbox=box,
+                       reason=reconcile.why("ink_unread", f"the blank cell holds ink read as {text!r}"))
+    options = reconcile.with_extra(reconcile.candidates(text, nbest or ((text, 1.0),)), {0: reconcile.CONFUSION_PRIOR})
+    if other != value:
+        options = _merged(options, reconcile.candidates(again[0], again[2] or ((again[0], 1.0),)))
+    confidence = round(min(r.placed, score), 4)
+    agree = other == value
+    status = "read" if agree and confidence >= threshold and r.doubt is None else "needs_review"
+    reason = None if status == "read" else (
+        reconcile.why("readings_disagree", f"ink read as {text!r} and {again[0]!r}") if not agree else
+        reconcile.why("low_confidence", f"ink read as {text!r} at {confidence:.3f}, below {threshold:.3f}"))
+    return replace(r, value=value, text=text, confidence=confidence, status=status, bbox=box, candidates=options,
+                   reason=reason)
+
+
+def _read_again(r: Reading, again: tuple, dash: bool) -> Reading:
+    """A number read a second time: where the readings differ, both go to the identities."""
+    text, _, nbest = again
+    value = _value(text)
+    if value == r.value and not dash:
+        return r
+    extra = dict(reconcile.candidates(text, nbest or ((text, 1.0),))) if value is not None else {}
+    if dash:
+        extra[-r.value] = max(extra.get(-r.value, 0.0), 0.5)
+    options = _merged(r.candidates or ((r.value, 1.0),), tuple(extra.items())) if extra else r.candidates
+    why = f"read as {r.text!r}, then as {text!r}" + (" with a dash before it" if dash else "")
+    return replace(r, status="needs_review", candidates=options, reason=reconcile.why("readings_disagree", why))
+
+
+def _merged(a: tuple[tuple[Number, float], ...], b: tuple[tuple[Number, float], ...]) -> tuple[tuple[Number, float], ...]:
+    """Two independent readings' candidates, each weighing half."""
+    prob: dict[Number, float] = {}
+    for options in (a, b):
+        total = sum(p for _, p in options) or 1.0
+        for v, p in options:
+            prob[v] = prob.get(v, 0.0) + p / total / 2
+    return tuple(sorted(prob.items(), key=lambda kv: -kv[1]))
+
+
+def _value(text: str) -> Number | None:
+    """The number a reading prints (0 for a zero mark); None when it read none, or characters."""
+    t = normalize(text)
+    if not t:
+        return None
+    return 0 if t == "一" else parse_number(t)
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def _ink_box(g: np.ndarray, box: BBox, th: float, min_ink: float) -> BBox | None:
+    """The bounding box of the marks in a region that are neither ruling lines nor specks."""
+    x0, y0, x1, y1 = _clip(g, box)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    ink = _ink(g[y0:y1, x0:x1])
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink)
+    marks = [stats[k] for k in range(1, n) if (stats[k, 3] >= min_ink * th or stats[k, 2] >= min_ink * th)
+             and stats[k, 4] >= max(4.0, 0.02 * th * th)]
+    if not marks:
+        return None
+    xs0, ys0 = min(m[0] for m in marks), min(m[1] for m in marks)
+    xs1, ys1 = max(m[0] + m[2] for m in marks), max(m[1] + m[3] for m in marks)
+    return float(x0 + xs0), float(y0 + ys0), float(x0 + xs1), float(y0 + ys1)
+
+
+def _dark(crop: np.ndarray) -> np.ndarray:
+    """Printed pixels: clearly darker than the crop's paper, its bright majority (faded grey ink too)."""
+    paper = float(np.percentile(crop, 90))
+    return (crop < paper - max(40.0, 0.25 * paper)).astype(np.uint8)
+
+
+def _ink(crop: np.ndarray) -> np.ndarray:
+    """Ink of a crop (1 where printed) with the ruling lines through it taken out: a row or
+    column of pixels mostly ink is a rule, and its neighbouring pixel rows with it."""
+    ink = _dark(crop)
+    rows, cols = ink.mean(axis=1) > 0.6, ink.mean(axis=0) > 0.6
+    ink[rows | np.roll(rows, 1) | np.roll(rows, -1), :] = 0
+    ink[:, cols | np.roll(cols, 1) | np.roll(cols, -1)] = 0
+    return ink
+
+
+def _dash_before(g: np.ndarray, box: BBox, th: float) -> bool:
+    """A short level stroke left of the digits, at their middle height: a minus sign."""
+    x0, y0, x1, y1 = _clip(g, box)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return False
+    n, _, stats, _ = cv2.connectedComponentsWithStats(_ink(g[y0:y1, x0:x1]))
+    mid = (y1 - y0) / 2
+    return any(0.25 * th <= stats[k, 2] <= 1.2 * th and stats[k, 3] <= 0.3 * th
+               and abs(stats[k, 1] + stats[k, 3] / 2 - mid) < 0.25 * th for k in range(1, n))
+
+
+def _pad(box: BBox, by: float) -> BBox:
+    return box[0] - by, box[1] - by, box[2] + by, box[3] + by
+
+
+def _clip(g: np.ndarray, box: BBox) -> tuple[int, int, int, int]:
+    h, w = g.shape[:2]
+    return max(0, int(box[0])), max(0, int(box[1])), min(w, int(round(box[2]))), min(h, int(round(box[3])))
+
+
+def _crop(g: np.ndarray, box: BBox, scale: float = 1.0) -> np.ndarray:
+    """The region as the recogniser takes it: colour, rules whited out, scaled."""
+    x0, y0, x1, y1 = _clip(g, box)
+    crop = g[y0:max(y1, y0 + 4), x0:max(x1, x0 + 4)].copy()
+    crop[(_dark(crop) == 1) & (_ink(crop) == 0)] = 255  # a rule read as 1 would be a digit too many
+    if scale != 1.0:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    return cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
