@@ -41,18 +41,19 @@ def gray(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def text_direction(quads: list) -> tuple[list, list]:
-    """The detector's long boxes, lying and standing, longest first; near-square ones
-    (single digits) say nothing about which way the text runs."""
+def text_direction(quads: list, ratio: float = 2.5) -> tuple[list, list]:
+    """The detector's long boxes (``ratio`` times as long as they are thick), lying and standing,
+    longest first; near-square ones (single digits) say nothing about which way the text runs."""
     lying, standing = [], []
     for q in quads:
         x0, y0, x1, y1 = _bbox(q)
         w, h = x1 - x0, y1 - y0
-        if w > 2.5 * h:
+        if w > ratio * h:
             lying.append((w, (x0, y0, x1, y1)))
-        elif h > 2.5 * w:
+        elif h > ratio * w:
             standing.append((h, (x0, y0, x1, y1)))
     return [b for _, b in sorted(lying, reverse=True)], [b for _, b in sorted(standing, reverse=True)]
+
 
 def skew_angle(image: np.ndarray) -> float:
     """Skew in degrees from the long near-horizontal strokes: ruling lines, else text lines."""
@@ -140,36 +141,28 @@ class RapidOcr:
 
     def orientation(self, image: np.ndarray, quads: list) -> int:
         """How far the page must turn (counter-clockwise degrees: 0, 90, 180 or 270) for its text
-        to stand upright, from a few probe crops rather than from readings of the whole page.
+        to stand upright, from the detector's boxes and a few probe crops, never from readings
+        of the whole page (nor from ink profiles, which a table's ruling lines dominate).
 
-        Decided from the detector's boxes, not from ink profiles, which a table's ruling lines
-        dominate.  The longest lying boxes are read as they are and upside down; the longest
-        standing ones (sideways text lines, or upright stacked headers: 结/果/维/持 in a narrow
-        column) turned either way.  Only a clearly better reading turns the page; when lying and
-        standing both read well, the longer lines say which way the text runs, with upright as
-        the prior: only lines far longer than the lying ones (length squared, four times) turn it.
+        Which way the text runs: the way most of its long lines run (five characters or more).
+        A narrow column's heading set one character a line (结/果/维/持) stands like a line of a
+        sideways page, and the recogniser reads such a stack turned as well as a line, so only
+        length can outvote it.  Which end is up: the longest lines read both ways round, and the
+        clearly better reading wins (upright, or the first quarter turn, when neither is).
         """
-        lying, standing = text_direction(quads)
-        color = _bgr(image)
-        crop = [color[int(y0):int(y1), int(x0):int(x1)] for x0, y0, x1, y1 in lying[:_PROBE]]
-        stand = [color[int(y0):int(y1), int(x0):int(x1)] for x0, y0, x1, y1 in standing[:_PROBE]]
-        probe = crop + [cv2.rotate(c, cv2.ROTATE_180) for c in crop]
-        probe += [cv2.rotate(c, turn) for c in stand for turn in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)]
-        if not probe:
+        lying, standing = text_direction(quads, 5.0)
+        if not lying and not standing:
             return 0
+        color = _bgr(image)
+        sideways = sum(y1 - y0 for _, y0, _, y1 in standing) > sum(x1 - x0 for x0, _, x1, _ in lying)
+        boxes = (standing if sideways else lying)[:_PROBE]
+        crops = [color[int(y0):int(y1), int(x0):int(x1)] for x0, y0, x1, y1 in boxes]
+        ways = (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE) if sideways else (None, cv2.ROTATE_180)
+        probe = [c if way is None else cv2.rotate(c, way) for way in ways for c in crops]
         scores = [score for _, score, _ in self.recognize_crops(probe)]
-        n = len(crop)
-        flat, flipped = (float(np.mean(scores[:n])), float(np.mean(scores[n:2 * n]))) if n else (0.0, 0.0)
-        cw, ccw = (float(np.mean(scores[2 * n::2])), float(np.mean(scores[2 * n + 1::2]))) if stand else (0.0, 0.0)
-        lying_best = 180 if flipped > flat + _CLEARLY else 0
-        standing_best = 270 if cw >= ccw else 90  # a clockwise turn is 270 counter-clockwise
-        lying_score, standing_score = max(flat, flipped), max(cw, ccw)
-        if not stand:
-            return lying_best
-        if abs(standing_score - lying_score) > _CLEARLY:
-            return standing_best if standing_score > lying_score else lying_best
-        long_standing = sum((b[3] - b[1]) ** 2 for b in standing) > 4 * sum((b[2] - b[0]) ** 2 for b in lying)
-        return standing_best if long_standing else lying_best
+        first, second = float(np.mean(scores[:len(crops)])), float(np.mean(scores[len(crops):]))
+        turns = (270, 90) if sideways else (0, 180)  # a clockwise turn is 270 counter-clockwise
+        return turns[1] if second > first + _CLEARLY else turns[0]
 
     def recognize_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float, tuple[tuple[str, float], ...]]]:
         """Text, score and, for numbers, the n-best digit readings of each crop.
@@ -210,7 +203,18 @@ class RapidOcr:
             if x1 - x0 >= 4 and y1 - y0 >= 4:
                 crops.append(color[y0:y1, x0:x1])
                 kept.append((float(x0), float(y0), float(x1), float(y1)))
-        return kept, self.recognize_crops(crops) if crops else []
+        if not crops:
+            return [], []
+        # a tall box is a stack of characters set one a line (表四's narrow headings) or one
+        # narrow glyph (a 1): read it as it stands and turned, as rapidocr turns it, and keep the
+        # surer (never for a number: a 1 turned is a 一)
+        tall = [i for i, c in enumerate(crops) if c.shape[0] >= 1.5 * c.shape[1]]
+        lines = self.recognize_crops(crops + [np.ascontiguousarray(np.rot90(crops[i])) for i in tall])
+        for k, i in enumerate(tall):
+            turned = lines[len(crops) + k]
+            if turned[1] > lines[i][1] and len(turned[0]) > 1 and not any(ch.isdigit() for ch in lines[i][0]):
+                lines[i] = turned
+        return kept, lines[:len(crops)]
 
     def read(self, image: np.ndarray, page: int) -> list[Box]:
         return self.read_page(image, page).boxes

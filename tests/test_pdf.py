@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from extract import extract, ingest
 from extract.ocr import RapidOcr, rotate, skew_angle
 from extract.schema import REVIEW
-from training.render import degrade, render, to_pdf, to_text_pdf
+from training.render import degrade, render, scan, to_pdf, to_text_pdf
 
 HONGZE = SHARED / "corpus" / "pdf" / "hongze-2023.pdf"
 
@@ -92,6 +92,9 @@ def test_a_page_of_stacked_headers_stays_upright(ocr):
     s = render(12)
     page = s.pages[-1]
     assert ocr.orientation(page, ocr.detect(page)) == 0
+    # a page printing nothing but 表四's stacked headings and its numbers: no line to turn it by
+    lone = scan(2_000_000, "medium").pages[2]
+    assert ocr.orientation(lone, ocr.detect(lone)) == 0
     numbers = [b.text for b in ocr.read(page, 3) if b.text.isdigit()]
     assert [int(n) for n in numbers] == [s.values[k] for k in REVIEW.keys]
 
