@@ -40,11 +40,12 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
     meta = metadata.read(doc.text)
     parse, doc.cells = parse_cells(doc.cells, model, meta.layout)  # the sequence the readings refer to
     _require_tables(parse, doc)
-    readings, missing = readings_of(parse, doc.cells, model)
-    if doc.source.kind in SCANNED and doc.images:
+    scanned = doc.source.kind in SCANNED  # its characters are an OCR engine's, not the report's own
+    readings, missing = readings_of(parse, doc.cells, model, scanned)
+    if scanned and doc.images:
         readings = look_again(readings, parse, doc, model, engine or default_engine(device), options)
     readings = _template_doubt(readings, parse, doc.cells)
-    basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not is_scanned(doc.cells),
+    basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not scanned,
                   len(parse.strays(doc.cells)))
     readings, checks = reconcile_basis(basis, meta.figures)
     template = Template(parse.variant, round(parse.template_p, 4), parse.rival.variant if parse.rival else None)
@@ -52,14 +53,11 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
 
 
 def _template_doubt(readings: list[Reading], parse: Parse, cells: list[Cell]) -> list[Reading]:
-    """The keys that stand or fall with a template taken in doubt go to a person (and stay
-    there: no identity can tell a template from its rival)."""
     doubt = parse.in_doubt(cells)
     if not doubt:
         return readings
-    why = reconcile.why("template_doubt", f"took {_variant_name(parse.variant)} over {_variant_name(parse.rival.variant)}"
-                                          f" at p={parse.template_p:.3f}")
-    return [replace(r, status="needs_review", doubt="template", reason=why) if r.key in doubt else r for r in readings]
+    return reconcile.template_doubt(readings, doubt, f"took {_variant_name(parse.variant)} over "
+                                    f"{_variant_name(parse.rival.variant)} at p={parse.template_p:.3f}")
 
 
 def _variant_name(v) -> str:
@@ -68,10 +66,11 @@ def _variant_name(v) -> str:
 
 def look_again(readings: list[Reading], parse: Parse, doc: Document, model: StructureModel, engine,
                options: VerifyOptions = VerifyOptions()) -> list[Reading]:
-    """The second look at a scan's pages (``verify``), under the model's review thresholds."""
+    """The second look at a scan's pages (``verify``), judged under the model's review thresholds."""
     witnesses = reconcile.witnesses(parse.variant)
-    return second_look(readings, parse, doc.cells, doc.images, engine,
-                       lambda key: model.threshold if witnesses[key] >= 2 else model.threshold_unchecked, options)
+    looks = second_look(readings, parse, doc.cells, doc.images, engine, options)
+    return [reconcile.looked_again(r, looks[r.key], model.threshold if witnesses[r.key] >= 2 else model.threshold_unchecked)
+            if r.key in looks else r for r in readings]
 
 
 def parse_cells(cells: list[Cell], model: StructureModels | StructureModel,
@@ -93,7 +92,9 @@ _CUTS = 3  # parses after the first one, at most
 
 def read_tables(parse: Parse, cells: list[Cell], model: StructureModels | StructureModel,
                 figures: tuple[Figure, ...] = ()) -> tuple[list[Reading], list[Check]]:
-    """Decided cells as readings (under the model's review thresholds: needs_review), then reconciled."""
+    """Decided cells as readings (under the model's review thresholds: needs_review), then reconciled.
+    For a bare cell sequence (training, evaluation): exact unless an OCR engine read its cells;
+    a document's exactness is its source's kind (``extract_document``)."""
     model = model.for_cells(cells)
     readings, missing = readings_of(parse, cells, model)
     return reconcile.reconcile(readings, missing, parse.variant, model.strong, figures, exact=not is_scanned(cells),
@@ -111,13 +112,15 @@ def reconcile_basis(basis: Basis, figures: tuple[Figure, ...] = (),
                                basis.exact, basis.unread)
 
 
-def readings_of(parse: Parse, cells: list[Cell], model: StructureModel) -> tuple[list[Reading], set[str]]:
-    """The structure stage's decisions as readings (read, or sent to a person: ``reconcile.first_look``),
+def readings_of(parse: Parse, cells: list[Cell], model: StructureModel,
+                scanned: bool | None = None) -> tuple[list[Reading], set[str]]:
+    """The structure stage's decisions as readings (read, or sent to a person: ``reconcile.first_look``)
+    (``scanned``: the source's characters are an OCR engine's; for a bare cell sequence, as its cells say),
     and the keys no cell was found for."""
     checks = reconcile.witnesses(parse.variant)
     slash = reconcile.slash_prior([normalize(c.text) for c in cells])
     # a scan's blank cell under a box read as a character: a zero mark, or a number misread
-    unread = marks(parse, cells) if is_scanned(cells) else {}
+    unread = marks(parse, cells) if (is_scanned(cells) if scanned is None else scanned) else {}
     readings = []
     for a in parse.assignments:
         cell = cells[a.cell] if a.cell is not None else None

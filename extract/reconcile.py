@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .normalize import normalize, parse_number
-from .records import Check, Figure, Number, Reading
+from .records import Check, Figure, Number, Reading, SecondLook
 from .schema import APPLICANTS, OUTCOMES, REVIEW_GROUPS, Variant
 
 if TYPE_CHECKING:
@@ -133,6 +133,76 @@ def first_look(a: Assignment, confidence: float, checks: int, model: StructureMo
     if checks >= 2:
         return None, why("low_confidence", f"confidence {confidence:.4f} < threshold {threshold:g}")
     return None, why("unchecked", f"confidence {confidence:.4f} < threshold {threshold:g}, {('no', 'one')[checks]} identity checks it")
+
+
+def looked_again(r: Reading, look: SecondLook, threshold: float) -> Reading:
+    """A cell after the second look at its page (``verify``): a blank that holds ink takes the
+    ink's reading; a number read twice alike stands; readings that disagree give the cell both
+    readings' candidates and send it to a person, unless the identities settle it (a cell
+    sent for this alone, with no doubt of its place, may be released or corrected later)."""
+    return _inked(r, look, threshold) if look.kind == "ink" else _read_again(r, look)
+
+
+def _inked(r: Reading, look: SecondLook, threshold: float) -> Reading:
+    first, again = look.first, look.again
+    value, other = _value(first.text), _value(again.text)
+    if value == 0 and other in (0, None) or value is None and other == 0:
+        return r  # a zero mark (— or /) where the column prints its zeros so: the blank stands
+    if value in (None, 0) and other not in (None, 0):  # the closer crop read nothing, the wider one a number
+        first, again, value, other = again, first, other, value
+    if value is None:
+        return replace(r, status="needs_review", text=first.text, bbox=look.box,
+                       reason=why("ink_unread", f"the blank cell holds ink read as {first.text!r}"))
+    options = with_extra(candidates(first.text, first.nbest or ((first.text, 1.0),)), {0: CONFUSION_PRIOR})
+    if other != value:
+        options = _merged(options, candidates(again.text, again.nbest or ((again.text, 1.0),)))
+    confidence = round(min(r.placed, first.score), 4)
+    if other != value:
+        reason = why("readings_disagree", f"ink read as {first.text!r} and {again.text!r}")
+    elif confidence < threshold or r.doubt is not None:
+        reason = why("low_confidence", f"ink read as {first.text!r} at {confidence:.3f}, below {threshold:.3f}")
+    else:
+        reason = None
+    return replace(r, value=value, text=first.text, confidence=confidence, status="needs_review" if reason else "read",
+                   bbox=look.box, candidates=options, reason=reason)
+
+
+def _read_again(r: Reading, look: SecondLook) -> Reading:
+    again = look.again
+    value = _value(again.text)
+    if value == r.value and not look.dash:
+        return r
+    extra = dict(candidates(again.text, again.nbest or ((again.text, 1.0),))) if value is not None else {}
+    if look.dash:
+        extra[-r.value] = max(extra.get(-r.value, 0.0), 0.5)
+    options = _merged(r.candidates or ((r.value, 1.0),), tuple(extra.items())) if extra else r.candidates
+    detail = f"read as {r.text!r}, then as {again.text!r}" + (" with a dash before it" if look.dash else "")
+    return replace(r, status="needs_review", candidates=options, reason=why("readings_disagree", detail))
+
+
+def _merged(a: tuple[tuple[Number, float], ...], b: tuple[tuple[Number, float], ...]) -> tuple[tuple[Number, float], ...]:
+    """Two independent readings' candidates, each weighing half."""
+    prob: dict[Number, float] = {}
+    for options in (a, b):
+        total = sum(p for _, p in options) or 1.0
+        for v, p in options:
+            prob[v] = prob.get(v, 0.0) + p / total / 2
+    return tuple(sorted(prob.items(), key=lambda kv: -kv[1]))
+
+
+def _value(text: str) -> Number | None:
+    """The number a reading prints (0 for a zero mark); None when it read none, or characters."""
+    t = normalize(text)
+    if not t:
+        return None
+    return 0 if t == "一" else parse_number(t)
+
+
+def template_doubt(readings: list[Reading], keys: set[str], detail: str) -> list[Reading]:
+    """The keys that stand or fall with a template taken in doubt go to a person, and stay
+    (``doubt``: no identity can tell a template from its rival)."""
+    return [replace(r, status="needs_review", doubt="template", reason=why("template_doubt", detail))
+            if r.key in keys else r for r in readings]
 
 
 def _send(doubtful: dict[str, str], reasons: dict[str, str]) -> None:

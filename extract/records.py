@@ -72,6 +72,31 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
+class Recognized:
+    """What the recogniser made of one crop: its text, its score, and for a number its n-best digit strings."""
+
+    text: str
+    score: float
+    nbest: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SecondLook:
+    """What a scan's page showed at a key's cell when looked at again (``verify``).
+
+    ``ink``: the cell read as a blank holds ink, ``first`` its close crop read and ``again``
+    a wider, larger one.  ``again``: a number read a second time from its cell's region,
+    ``dash`` when a short level stroke stands left of its digits (a minus sign)."""
+
+    key: str
+    kind: str  # ink | again
+    box: BBox
+    again: Recognized
+    first: Recognized | None = None
+    dash: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Check:
     rule: str
     holds: bool

@@ -6,25 +6,24 @@ prints.  On a scan the detector or the recogniser handled badly both can be wron
 reads 18.  So, on each page image, with the column positions and lines the parse found:
 
 * every blank key's cell region (its column's span by its row's line) is looked at for ink
-  that is no ruling line.  Ink is cut out and recognised; its reading becomes the cell's.
-  Ink that reads as no number sends the cell to a person (``ink_unread``); only a region
-  with no ink stays a blank read with confidence;
+  that is no ruling line; ink is cut out and recognised twice (close, and wider and larger);
 * every number read is recognised a second time from its cell's region, reaching further
-  left (a minus sign) and scaled up: two readings that disagree give the cell both readings'
-  candidates, and it goes to a person unless the identities settle it (``readings_disagree``).
+  left (a minus sign) and scaled up, and a short level stroke left of its digits is noted.
+
+This module only looks; what each look makes of a cell (its reading, its candidates, whether
+a person must see it) is reconciliation's policy: ``reconcile.looked_again``.
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import cv2
 import numpy as np
 
-from . import reconcile
-from .normalize import normalize, parse_number
-from .records import BBox, Cell, Number, Reading
+from .normalize import normalize
+from .records import BBox, Cell, Reading, Recognized, SecondLook
 from .structure import _TABLES, Parse
 
 
@@ -93,22 +92,23 @@ def _text_heights(cells: list[Cell]) -> dict[int, float]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Look:
+class _Crop:
     """One crop to recognise, and what it is for."""
 
     key: str
     kind: str  # ink | ink_again | again
-    crop: np.ndarray
+    image: np.ndarray
     box: BBox
 
 
 def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images: dict[int, np.ndarray],
-                engine: Recognizer, threshold, options: VerifyOptions = VerifyOptions()) -> list[Reading]:
-    """The readings after looking at the page again (``threshold(key)``: the confidence a key
-    needs to be read without a person)."""
+                engine: Recognizer, options: VerifyOptions = VerifyOptions()) -> dict[str, SecondLook]:
+    """What the pages show at the keys' cells when looked at again: the ink of every blank cell
+    that holds some, every number read a second time.  (What that makes of each cell's status
+    is reconciliation's to say: ``reconcile.looked_again``.)"""
     where = regions(parse, cells)
-    looks: list[_Look] = []
-    negative: set[str] = set()
+    crops: list[_Crop] = []
+    dashes: set[str] = set()
     for r in readings:
         region = where.get(r.key)
         image = images.get(region.page) if region else (images.get(r.page) if r.page else None)
@@ -119,83 +119,26 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
         if options.ink and r.bbox is None and r.value == 0 and region is not None:
             ink = _ink_box(g, region.box, th, options.min_ink)
             if ink is not None:
-                looks.append(_Look(r.key, "ink", _crop(g, _pad(ink, 0.3 * th)), ink))
-                looks.append(_Look(r.key, "ink_again", _crop(g, _pad(ink, 0.6 * th), options.scale), ink))
+                crops.append(_Crop(r.key, "ink", _crop(g, _pad(ink, 0.3 * th)), ink))
+                crops.append(_Crop(r.key, "ink_again", _crop(g, _pad(ink, 0.6 * th), options.scale), ink))
         elif options.second_reading and r.bbox is not None and r.candidates and any(ch.isdigit() for ch in r.text):
             x0, y0, x1, y1 = r.bbox
             left, right = (region.box[0], region.box[2]) if region else (x0 - th, x1 + th)
             box = (max(left, x0 - options.reach_left * th), y0 - 0.15 * th, min(right, x1 + 0.3 * th), y1 + 0.15 * th)
-            looks.append(_Look(r.key, "again", _crop(g, box, options.scale), box))
+            crops.append(_Crop(r.key, "again", _crop(g, box, options.scale), box))
             if "-" not in normalize(r.text) and _dash_before(g, (box[0], y0, x0, y1), th):
-                negative.add(r.key)
-    if not looks:
-        return readings
-    seen = dict(zip(((lk.key, lk.kind) for lk in looks), engine.recognize_crops([lk.crop for lk in looks])))
-    boxes = {(lk.key, lk.kind): lk.box for lk in looks}
-    out = []
-    for r in readings:
-        if (r.key, "ink") in seen:
-            r = _inked(r, seen[(r.key, "ink")], seen[(r.key, "ink_again")], boxes[(r.key, "ink")], threshold(r.key))
-        elif (r.key, "again") in seen:
-            r = _read_again(r, seen[(r.key, "again")], r.key in negative)
-        out.append(r)
-    return out
-
-
-def _inked(r: Reading, first: tuple, again: tuple, box: BBox, threshold: float) -> Reading:
-    """A blank key whose region holds ink: the ink's reading is the cell's."""
-    text, score, nbest = first
-    value, other = _value(text), _value(again[0])
-    if value == 0 and other in (0, None) or value is None and other == 0:
-        return r  # a zero mark (— or /) where the column prints its zeros so: the blank stands
-    if value in (None, 0) and other not in (None, 0):  # the closer crop read nothing, the wider one a number
-        (text, score, nbest), again, value, other = again, first, other, value
-    if value is None:
-        return replace(r, status="needs_review", text=text, bbox=box,
-                       reason=reconcile.why("ink_unread", f"the blank cell holds ink read as {text!r}"))
-    options = reconcile.with_extra(reconcile.candidates(text, nbest or ((text, 1.0),)), {0: reconcile.CONFUSION_PRIOR})
-    if other != value:
-        options = _merged(options, reconcile.candidates(again[0], again[2] or ((again[0], 1.0),)))
-    confidence = round(min(r.placed, score), 4)
-    agree = other == value
-    status = "read" if agree and confidence >= threshold and r.doubt is None else "needs_review"
-    reason = None if status == "read" else (
-        reconcile.why("readings_disagree", f"ink read as {text!r} and {again[0]!r}") if not agree else
-        reconcile.why("low_confidence", f"ink read as {text!r} at {confidence:.3f}, below {threshold:.3f}"))
-    return replace(r, value=value, text=text, confidence=confidence, status=status, bbox=box, candidates=options,
-                   reason=reason)
-
-
-def _read_again(r: Reading, again: tuple, dash: bool) -> Reading:
-    """A number read a second time: where the readings differ, both go to the identities."""
-    text, _, nbest = again
-    value = _value(text)
-    if value == r.value and not dash:
-        return r
-    extra = dict(reconcile.candidates(text, nbest or ((text, 1.0),))) if value is not None else {}
-    if dash:
-        extra[-r.value] = max(extra.get(-r.value, 0.0), 0.5)
-    options = _merged(r.candidates or ((r.value, 1.0),), tuple(extra.items())) if extra else r.candidates
-    why = f"read as {r.text!r}, then as {text!r}" + (" with a dash before it" if dash else "")
-    return replace(r, status="needs_review", candidates=options, reason=reconcile.why("readings_disagree", why))
-
-
-def _merged(a: tuple[tuple[Number, float], ...], b: tuple[tuple[Number, float], ...]) -> tuple[tuple[Number, float], ...]:
-    """Two independent readings' candidates, each weighing half."""
-    prob: dict[Number, float] = {}
-    for options in (a, b):
-        total = sum(p for _, p in options) or 1.0
-        for v, p in options:
-            prob[v] = prob.get(v, 0.0) + p / total / 2
-    return tuple(sorted(prob.items(), key=lambda kv: -kv[1]))
-
-
-def _value(text: str) -> Number | None:
-    """The number a reading prints (0 for a zero mark); None when it read none, or characters."""
-    t = normalize(text)
-    if not t:
-        return None
-    return 0 if t == "一" else parse_number(t)
+                dashes.add(r.key)
+    if not crops:
+        return {}
+    seen = {(c.key, c.kind): (c.box, Recognized(*read))
+            for c, read in zip(crops, engine.recognize_crops([c.image for c in crops]))}
+    looks = {}
+    for (key, kind), (box, read) in seen.items():
+        if kind == "ink":
+            looks[key] = SecondLook(key, "ink", box, seen[(key, "ink_again")][1], read)
+        elif kind == "again":
+            looks[key] = SecondLook(key, "again", box, read, dash=key in dashes)
+    return looks
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
