@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .normalize import normalize, parse_number
-from .records import Check, Figure, Number, Reading, SecondLook
+from .records import Check, Figure, Number, Reading, Recognized, SecondLook
 from .schema import APPLICANTS, OUTCOMES, REVIEW_GROUPS, Variant
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def looked_again(r: Reading, look: SecondLook, threshold: float) -> Reading:
 
 def _inked(r: Reading, look: SecondLook, threshold: float) -> Reading:
     first, again = look.first, look.again
-    value, other = _value(first.text), _value(again.text)
+    value, other = _value(first.text, _INK_LOOKALIKE), _value(again.text, _INK_LOOKALIKE)
     if value == 0 and other in (0, None) or value is None and other == 0:
         return r  # a zero mark (— or /) where the column prints its zeros so: the blank stands
     if value in (None, 0) and other not in (None, 0):  # the closer crop read nothing, the wider one a number
@@ -153,10 +153,12 @@ def _inked(r: Reading, look: SecondLook, threshold: float) -> Reading:
     if value is None:
         return replace(r, status="needs_review", text=first.text, bbox=look.box,
                        reason=why("ink_unread", f"the blank cell holds ink read as {first.text!r}"))
-    options = with_extra(candidates(first.text, first.nbest or ((first.text, 1.0),)), {0: CONFUSION_PRIOR})
-    if other != value:
-        options = _merged(options, candidates(again.text, again.nbest or ((again.text, 1.0),)))
-    confidence = round(min(r.placed, first.score), 4)
+    options = with_extra(_ink_candidates(first, value), {0: CONFUSION_PRIOR})
+    if other != value and other is not None:
+        options = _merged(options, _ink_candidates(again, other))
+    # a letter read for a digit (``s`` for a faint 5) is a look-alike: as sure as a confusion is likely
+    letters = _value(first.text) != value
+    confidence = round(min(r.placed, first.score) * (0.5 if letters else 1.0), 4)
     if other != value:
         reason = why("readings_disagree", f"ink read as {first.text!r} and {again.text!r}")
     elif confidence < threshold or r.doubt is not None:
@@ -165,6 +167,11 @@ def _inked(r: Reading, look: SecondLook, threshold: float) -> Reading:
         reason = None
     return replace(r, value=value, text=first.text, confidence=confidence, status="needs_review" if reason else "read",
                    bbox=look.box, candidates=options, reason=reason)
+
+
+def _ink_candidates(read: Recognized, value: Number) -> tuple[tuple[Number, float], ...]:
+    """A reading of ink as candidates: the recogniser's n-best for digits, else the value its look-alike letters make."""
+    return candidates(read.text, read.nbest) if read.nbest else candidates(str(value), ((str(value), 1.0),))
 
 
 def _read_again(r: Reading, look: SecondLook) -> Reading:
@@ -190,12 +197,19 @@ def _merged(a: tuple[tuple[Number, float], ...], b: tuple[tuple[Number, float], 
     return tuple(sorted(prob.items(), key=lambda kv: -kv[1]))
 
 
-def _value(text: str) -> Number | None:
-    """The number a reading prints (0 for a zero mark); None when it read none, or characters."""
+def _value(text: str, lookalike: dict | None = None) -> Number | None:
+    """The number a reading prints (0 for a zero mark); None when it read none, or characters
+    (``lookalike``: letters taken for the digits they resemble)."""
     t = normalize(text)
     if not t:
         return None
+    if lookalike and not t.isdigit() and t.translate(lookalike).isdigit():
+        t = t.translate(lookalike)
     return 0 if t == "一" else parse_number(t)
+
+
+# letters the recogniser reads for faint digits it cannot make out, in ink no box was found for
+_INK_LOOKALIKE = str.maketrans("SsBZzgqbOoD", "55822996000")
 
 
 def template_doubt(readings: list[Reading], keys: set[str], detail: str) -> list[Reading]:

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from .normalize import normalize
+from .ocr import _SLASH, _UPRIGHT, stroke_slope
 from .records import BBox, Cell, Reading, Recognized, SecondLook
 from .structure import _TABLES, Parse
 
@@ -75,8 +76,12 @@ def regions(parse: Parse, cells: list[Cell]) -> dict[str, Region]:
             p = pitch.get((page, t, n))
             if th is None or p is None:
                 continue
+            known = [j for j in range(n) if (page, t, n, j) in centre]
             for j, key in enumerate(row.keys):
                 x = centre.get((page, t, n, j))
+                if x is None and known:  # a column the parse did not place, a pitch or two beyond one it did
+                    near = min(known, key=lambda k: abs(k - j))
+                    x = centre[(page, t, n, near)] + (j - near) * p if abs(near - j) <= 2 else None
                 if x is not None:
                     out[key] = Region(page, (x - p / 2, y0 - 0.2 * th, x + p / 2, y1 + 0.2 * th), th)
     return out
@@ -109,6 +114,7 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
     where = regions(parse, cells)
     crops: list[_Crop] = []
     dashes: set[str] = set()
+    leaning: set[str] = set()  # blank cells whose ink is one leaning stroke: a slash
     for r in readings:
         region = where.get(r.key)
         image = images.get(region.page) if region else (images.get(r.page) if r.page else None)
@@ -119,6 +125,10 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
         if options.ink and r.bbox is None and r.value == 0 and region is not None:
             ink = _ink_box(g, region.box, th, options.min_ink)
             if ink is not None:
+                x0, y0, x1, y1 = _clip(g, _pad(ink, 0.3 * th))
+                slope = stroke_slope(g[y0:y1, x0:x1])
+                if slope is not None and slope < _LEANS:
+                    leaning.add(r.key)
                 crops.append(_Crop(r.key, "ink", _crop(g, _pad(ink, 0.3 * th)), ink))
                 crops.append(_Crop(r.key, "ink_again", _crop(g, _pad(ink, 0.6 * th), options.scale), ink))
         elif options.second_reading and r.bbox is not None and r.candidates and any(ch.isdigit() for ch in r.text):
@@ -130,7 +140,7 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
                 dashes.add(r.key)
     if not crops:
         return {}
-    seen = {(c.key, c.kind): (c.box, Recognized(*read))
+    seen = {(c.key, c.kind): (c.box, _slash(Recognized(*read)) if c.key in leaning else Recognized(*read))
             for c, read in zip(crops, engine.recognize_crops([c.image for c in crops]))}
     looks = {}
     for (key, kind), (box, read) in seen.items():
@@ -139,6 +149,16 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
         elif kind == "again":
             looks[key] = SecondLook(key, "again", box, read, dash=key in dashes)
     return looks
+
+
+def _slash(read: Recognized) -> Recognized:
+    """Ink in a blank cell read as one stroke (``1``, ``7``) whose stroke leans as a slash's does:
+    a zero printed as ``/`` (the recogniser takes slashes for ones; ``ocr.read_slashes``)."""
+    return Recognized("/", read.score) if normalize(read.text) in _ONE_STROKE else read
+
+
+_ONE_STROKE = frozenset("1lI|丨/7")
+_LEANS = (_SLASH + _UPRIGHT) / 2  # halfway between an upright 1's stroke and a slash's
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
@@ -162,9 +182,14 @@ def _ink_box(g: np.ndarray, box: BBox, th: float, min_ink: float) -> BBox | None
 
 
 def _dark(crop: np.ndarray) -> np.ndarray:
-    """Printed pixels: clearly darker than the crop's paper, its bright majority (faded grey ink too)."""
-    paper = float(np.percentile(crop, 90))
-    return (crop < paper - max(40.0, 0.25 * paper)).astype(np.uint8)
+    """Printed pixels: darker than the crop's paper (its bright majority) by more than the paper's
+    own noise, so that faint grey ink counts, and only as much noise as clears five spreads."""
+    paper, middle = np.percentile(crop, (90, 50))
+    spread = max(float(paper - middle), 1.0) / 1.28  # the paper's noise, as if normal
+    return (crop < paper - max(_MIN_CONTRAST, 5 * spread)).astype(np.uint8)
+
+
+_MIN_CONTRAST = 25.0  # grey levels: less is paper texture, not print
 
 
 def _ink(crop: np.ndarray) -> np.ndarray:
@@ -202,6 +227,8 @@ def _crop(g: np.ndarray, box: BBox, scale: float = 1.0) -> np.ndarray:
     x0, y0, x1, y1 = _clip(g, box)
     crop = g[y0:max(y1, y0 + 4), x0:max(x1, x0 + 4)].copy()
     crop[(_dark(crop) == 1) & (_ink(crop) == 0)] = 255  # a rule read as 1 would be a digit too many
+    # faint ink stretched to black on white: the recogniser reads faded print as well as it reads dark
+    crop = cv2.normalize(crop, None, 0, 255, cv2.NORM_MINMAX)
     if scale != 1.0:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     return cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
