@@ -1,15 +1,21 @@
 """The second look at a scan: a number the detector lost is seen as ink, never read as a silent 0."""
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from extract import ingest
 from extract.cells import Box
 from extract.ocr import OcrPage, RapidOcr
 from extract.pipeline import extract_document
+from extract.reconcile import looked_again
+from extract.records import Reading, Recognized, SecondLook
 from extract.schema import DECIMAL_KEYS, SIGNED_KEYS
-from extract.verify import VerifyOptions
-from training.render import scan, to_pdf
+from extract.verify import VerifyOptions, _ink_box
+from training.render import font, scan, to_pdf
 
 SEED = 70  # 2019 layout, partly ruled: negative changes in 表二, a decimal amount, 3 pages
 
@@ -77,3 +83,40 @@ def test_without_the_ink_check_a_lost_number_is_a_blank(lost_scan):
     s, lost, path, engine = lost_scan
     _, got = _outcome(s, lost, path, engine, VerifyOptions(ink=False, second_reading=False))
     assert any(r.value == 0 for r in got.values())
+
+
+def _cell(glyph: str, ink: int, paper: int = 248, noise: float = 4.0, seed: int = 0) -> np.ndarray:
+    """A ruled table cell (a 200 dpi 10.5 pt digit's size) printing ``glyph`` in grey level ``ink``."""
+    img = Image.new("L", (160, 70), paper)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((2, 2, 157, 67), outline=60, width=2)  # the cell's rules, darker than its print
+    if glyph:
+        draw.text((70, 12), glyph, fill=ink, font=font(False, 30))
+    page = np.asarray(img, dtype=np.float32) + np.random.default_rng(seed).normal(0, noise, (70, 160))
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+def test_faint_ink_is_seen_and_rules_and_noise_are_not():
+    region, th = (0, 0, 160, 70), 29.0
+    assert _ink_box(_cell("5", 200), region, th, 0.3) is not None  # faded grey print, fainter than the rules
+    assert _ink_box(_cell("", 0), region, th, 0.3) is None  # rules and paper noise alone
+    assert _ink_box(_cell("", 0, noise=12.0, seed=1), region, th, 0.3) is None
+
+
+def test_what_a_second_look_makes_of_a_cell():
+    blank = Reading("requests.partial.other_org", 0, "", 0.99, "read", placement=0.99)
+    ink = SecondLook(blank.key, "ink", (10, 10, 30, 40), again=Recognized("5", 0.98, (("5", 1.0),)),
+                     first=Recognized("5", 0.97, (("5", 1.0),)))
+    read = looked_again(blank, ink, 0.9)
+    assert (read.value, read.status, read.reason) == (5, "read", None)
+    letter = looked_again(blank, replace(ink, first=Recognized("s", 0.97)), 0.9)  # a faint 5 read as s
+    assert letter.value == 5 and letter.status == "needs_review" and letter.reason.startswith("low_confidence")
+    mark = looked_again(blank, replace(ink, first=Recognized("/", 0.9), again=Recognized("/", 0.9)), 0.9)
+    assert mark == blank  # a zero mark: the blank stands
+    unread = looked_again(blank, replace(ink, first=Recognized("口", 0.5), again=Recognized("田", 0.5)), 0.9)
+    assert unread.status == "needs_review" and unread.reason.startswith("ink_unread")
+    number = Reading("proactive.fees.change", 18, "18", 0.99, "read", bbox=(0, 0, 20, 30), candidates=((18, 1.0),))
+    dash = looked_again(number, SecondLook(number.key, "again", (0, 0, 20, 30), Recognized("18", 0.99), dash=True), 0.9)
+    assert dash.status == "needs_review" and -18 in dict(dash.candidates)
+    same = looked_again(number, SecondLook(number.key, "again", (0, 0, 20, 30), Recognized("18", 0.99)), 0.9)
+    assert same == number
