@@ -102,7 +102,11 @@ def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255 if image.ndim == 2 else (255,) * 3)
 
 
-_PROBE = 6  # boxes of each direction read to decide a page's orientation
+_PROBE = 4  # long lines read to decide a page's orientation
+_READS_WELL = 0.9  # a probe's mean score that no page read the wrong way round reaches
+# What ``read_page`` returns is this version's: bump it with any change that alters the boxes
+# (evaluation caches OCR output under it), not with one that only makes them faster.
+BOXES_VERSION = 2
 
 
 class RapidOcr:
@@ -158,11 +162,15 @@ class RapidOcr:
         boxes = (standing if sideways else lying)[:_PROBE]
         crops = [color[int(y0):int(y1), int(x0):int(x1)] for x0, y0, x1, y1 in boxes]
         ways = (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE) if sideways else (None, cv2.ROTATE_180)
-        probe = [c if way is None else cv2.rotate(c, way) for way in ways for c in crops]
-        scores = [score for _, score, _ in self.recognize_crops(probe)]
-        first, second = float(np.mean(scores[:len(crops)])), float(np.mean(scores[len(crops):]))
         turns = (270, 90) if sideways else (0, 180)  # a clockwise turn is 270 counter-clockwise
-        return turns[1] if second > first + _CLEARLY else turns[0]
+        first = self._probe(crops, ways[0])
+        if first >= _READS_WELL:  # text read the wrong way round never reads this well
+            return turns[0]
+        return turns[1] if self._probe(crops, ways[1]) > first + _CLEARLY else turns[0]
+
+    def _probe(self, crops: list[np.ndarray], way) -> float:
+        """The mean score of the crops read turned ``way`` (None: as they are)."""
+        return float(np.mean([s for _, s, _ in self.recognize_crops([c if way is None else cv2.rotate(c, way) for c in crops])]))
 
     def recognize_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float, tuple[tuple[str, float], ...]]]:
         """Text, score and, for numbers, the n-best digit readings of each crop.
@@ -208,13 +216,14 @@ class RapidOcr:
         # a tall box is a stack of characters set one a line (表四's narrow headings) or one
         # narrow glyph (a 1): read it as it stands and turned, as rapidocr turns it, and keep the
         # surer (never for a number: a 1 turned is a 一)
-        tall = [i for i, c in enumerate(crops) if c.shape[0] >= 1.5 * c.shape[1]]
-        lines = self.recognize_crops(crops + [np.ascontiguousarray(np.rot90(crops[i])) for i in tall])
-        for k, i in enumerate(tall):
-            turned = lines[len(crops) + k]
-            if turned[1] > lines[i][1] and len(turned[0]) > 1 and not any(ch.isdigit() for ch in lines[i][0]):
-                lines[i] = turned
-        return kept, lines[:len(crops)]
+        lines = self.recognize_crops(crops)
+        tall = [i for i, c in enumerate(crops) if c.shape[0] >= 1.5 * c.shape[1]
+                and lines[i][1] < _READS_WELL and not any(ch.isdigit() for ch in lines[i][0])]
+        if tall:
+            for i, turned in zip(tall, self.recognize_crops([np.ascontiguousarray(np.rot90(crops[i])) for i in tall])):
+                if turned[1] > lines[i][1] and len(turned[0]) > 1:
+                    lines[i] = turned
+        return kept, lines
 
     def read(self, image: np.ndarray, page: int) -> list[Box]:
         return self.read_page(image, page).boxes

@@ -52,8 +52,8 @@ def renderer(name: str):
 
 @functools.cache
 def _code_version(name: str = "render") -> str:
-    """Boxes made by other OCR or rendering code are not these boxes."""
-    code = Path(ocr.__file__).read_bytes() + Path(renderer(name).__file__).read_bytes()
+    """Boxes made by another OCR version (``ocr.BOXES_VERSION``) or other rendering code are not these boxes."""
+    code = f"ocr {ocr.BOXES_VERSION}\n".encode() + Path(renderer(name).__file__).read_bytes()
     return hashlib.sha256(code).hexdigest()[:12]
 
 
