@@ -136,7 +136,7 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
             left, right = (region.box[0], region.box[2]) if region else (x0 - th, x1 + th)
             box = (max(left, x0 - options.reach_left * th), y0 - 0.15 * th, min(right, x1 + 0.3 * th), y1 + 0.15 * th)
             crops.append(_Crop(r.key, "again", _crop(g, box, options.scale), box))
-            if "-" not in normalize(r.text) and _dash_before(g, (box[0], y0, x0, y1), th):
+            if "-" not in normalize(r.text) and _dash_before(g, (box[0], y0, x1, y1), th):
                 dashes.add(r.key)
     if not crops:
         return {}
@@ -203,14 +203,23 @@ def _ink(crop: np.ndarray) -> np.ndarray:
 
 
 def _dash_before(g: np.ndarray, box: BBox, th: float) -> bool:
-    """A short level stroke left of the digits, at their middle height: a minus sign."""
+    """A short level stroke left of the digits at their middle height: a minus sign, also one
+    printed touching the first digit (the detector's box then takes it for part of the digit).
+    From the leftmost ink (specks aside), a run of thin columns inked near mid height, at least a
+    quarter of a text height long: a digit's own left edge thickens within a few columns."""
     x0, y0, x1, y1 = _clip(g, box)
     if x1 - x0 < 3 or y1 - y0 < 3:
         return False
-    n, _, stats, _ = cv2.connectedComponentsWithStats(_ink(g[y0:y1, x0:x1]))
-    mid = (y1 - y0) / 2
-    return any(0.25 * th <= stats[k, 2] <= 1.2 * th and stats[k, 3] <= 0.3 * th
-               and abs(stats[k, 1] + stats[k, 3] / 2 - mid) < 0.25 * th for k in range(1, n))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(_ink(g[y0:y1, x0:x1]))
+    ink = np.isin(labels, [k for k in range(1, n) if stats[k, 4] >= max(4.0, 0.02 * th * th)])
+    columns = np.flatnonzero(ink.any(axis=0))
+    run = 0
+    for x in range(columns[0], ink.shape[1]) if len(columns) else ():
+        rows = np.flatnonzero(ink[:, x])
+        if not len(rows) or rows[-1] - rows[0] + 1 > 0.25 * th or abs((rows[0] + rows[-1]) / 2 - (y1 - y0) / 2) > 0.2 * th:
+            break
+        run += 1
+    return run >= 0.25 * th
 
 
 def _pad(box: BBox, by: float) -> BBox:

@@ -14,7 +14,7 @@ from extract.pipeline import extract_document
 from extract.reconcile import looked_again
 from extract.records import Reading, Recognized, SecondLook
 from extract.schema import DECIMAL_KEYS, SIGNED_KEYS
-from extract.verify import VerifyOptions, _ink_box
+from extract.verify import VerifyOptions, _dash_before, _ink_box
 from training.render import font, scan, to_pdf
 
 SEED = 70  # 2019 layout, partly ruled: negative changes in 表二, a decimal amount, 3 pages
@@ -120,3 +120,23 @@ def test_what_a_second_look_makes_of_a_cell():
     assert dash.status == "needs_review" and -18 in dict(dash.candidates)
     same = looked_again(number, SecondLook(number.key, "again", (0, 0, 20, 30), Recognized("18", 0.99)), 0.9)
     assert same == number
+
+
+def _number(text: str, dash: str = "") -> np.ndarray:
+    """A number at a 200 dpi 10.5 pt digit's size, with a minus sign apart from it or touching it."""
+    img = Image.new("L", (120, 42), 248)
+    draw = ImageDraw.Draw(img)
+    draw.text((50, 2), text, fill=30, font=font(False, 30))
+    if dash:  # a level stroke at mid height, ending where the digits start (touching) or before
+        end = 50 + (2 if dash == "touching" else -5)
+        draw.rectangle((end - 12, 19, end, 22), fill=30)
+    return np.asarray(img)
+
+
+def test_a_minus_sign_is_seen_apart_from_its_digits_or_touching_them():
+    th = 29.0
+    box = (20, 0, 120, 42)
+    assert _dash_before(_number("4", "apart"), box, th)
+    assert _dash_before(_number("4", "touching"), box, th)
+    for digits in ("4", "7", "1", "18", "2"):
+        assert not _dash_before(_number(digits), box, th), digits
