@@ -39,12 +39,13 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
     model = (model or load_model()).for_cells(doc.cells)
     meta = metadata.read(doc.text)
     parse, doc.cells = parse_cells(doc.cells, model, meta.layout)  # the sequence the readings refer to
-    _require_tables(parse, doc)
+    unanchored = _require_tables(parse, doc)
     scanned = doc.source.kind in SCANNED  # its characters are an OCR engine's, not the report's own
     readings, missing = readings_of(parse, doc.cells, model, scanned)
     if scanned and doc.images:
         readings = look_again(readings, parse, doc, model, engine or default_engine(device), options)
-    readings = _template_doubt(readings, parse, doc.cells)
+    readings = _template_doubt(readings, parse, doc.cells, unanchored)
+    readings = reconcile.tables_not_found(readings, unanchored)
     basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not scanned,
                   len(parse.strays(doc.cells)))
     readings, checks = reconcile_basis(basis, meta.figures)
@@ -52,12 +53,20 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
     return Report(doc.source, meta, parse.variant.layout, readings, checks, basis, template)
 
 
-def _template_doubt(readings: list[Reading], parse: Parse, cells: list[Cell]) -> list[Reading]:
+def _template_doubt(readings: list[Reading], parse: Parse, cells: list[Cell], unanchored: set[str]) -> list[Reading]:
+    """A template taken in doubt (or one whose 表三 rows were not found: nothing tells its （六）
+    from its rival's) sends its own keys to a person, and gives the rival's keys too, so that no
+    key the report may print is absent from the output."""
+    rival = parse.rival.variant if parse.rival else None
     doubt = parse.in_doubt(cells)
+    if rival is not None and rival.layout == parse.variant.layout and "requests" in unanchored:
+        doubt |= set(parse.variant.keys) - set(rival.keys)
     if not doubt:
         return readings
-    return reconcile.template_doubt(readings, doubt, f"took {_variant_name(parse.variant)} over "
-                                    f"{_variant_name(parse.rival.variant)} at p={parse.template_p:.3f}")
+    detail = f"took {_variant_name(parse.variant)} over {_variant_name(rival)} at p={parse.template_p:.3f}"
+    extra = [k for k in rival.keys if k not in set(parse.variant.keys)] if rival.layout == parse.variant.layout else []
+    readings = readings + [Reading(k, 0, "", 0.0, "needs_review") for k in extra]
+    return reconcile.template_doubt(readings, doubt | set(extra), detail)
 
 
 def _variant_name(v) -> str:
@@ -166,21 +175,25 @@ def _split_merged(readings: list[Reading], parse: Parse) -> list[Reading]:
             if r.key in extra else r for r in readings]
 
 
-def _require_tables(parse: Parse, doc: Document) -> None:
-    """Refuse documents that are not these reports, or lack whole tables.  A refusal needs as
-    much evidence as an acceptance: a table whose row labels were lost (to OCR) but whose
-    headings the document prints is read, and what it lacks goes to a person."""
+def _require_tables(parse: Parse, doc: Document) -> set[str]:
+    """Refuse documents that are not these reports, or lack whole tables; the tables whose rows
+    were not found, although the document prints their headings.  A refusal needs as much
+    evidence as an acceptance: a report whose title and tables' headings the document prints
+    is read, and what its rows' labels do not anchor goes to a person."""
     found = {}
     for table in _HEADINGS:
         rows = [r for r in parse.variant.rows if r.table == table and r.keys]
         found[table] = sum(1 for r in rows if r.name in parse.anchors) / len(rows)
     names = {"proactive": "二 (主动公开)", "requests": "三 (收到和处理申请)", "review_litigation": "四 (行政复议、行政诉讼)"}
-    if sum(found.values()) < 0.5 or not doc.cells:
-        raise ExtractError(f"{doc.source.path}: not a government information disclosure annual report (no canonical tables found)")
     text = normalize(doc.text) + "".join(normalize(c.text) for c in doc.cells)
-    lacking = [names[t] for t, share in found.items() if share < 0.3 and sum(h in text for h in _HEADINGS[t]) < 2]
+    printed = {t for t, heads in _HEADINGS.items() if sum(h in text for h in heads) >= 2}
+    titled = "政府信息公开" in text and "年度报告" in text
+    if sum(found.values()) < 0.5 and not (titled and len(printed) == len(_HEADINGS)) or not doc.cells:
+        raise ExtractError(f"{doc.source.path}: not a government information disclosure annual report (no canonical tables found)")
+    lacking = [names[t] for t, share in found.items() if share < 0.3 and t not in printed]
     if lacking:
         raise ExtractError(f"{doc.source.path}: incomplete report, table {', '.join(lacking)} not found (truncated?)")
+    return {t for t, share in found.items() if share < 0.3}
 
 
 # headings each table prints besides its row labels (its title, column and group headings)

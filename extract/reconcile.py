@@ -219,6 +219,14 @@ def template_doubt(readings: list[Reading], keys: set[str], detail: str) -> list
             if r.key in keys else r for r in readings]
 
 
+def tables_not_found(readings: list[Reading], tables: set[str]) -> list[Reading]:
+    """Every key of a table whose rows were not found (its headings printed, its row labels not
+    read) goes to a person, and stays (``doubt``): nothing anchors where its numbers belong."""
+    return [replace(r, status="needs_review", doubt="unlabelled",
+                    reason=why("not_found", f"the rows of table {r.key.split('.', 1)[0]} were not found"))
+            if r.key.split(".", 1)[0] in tables else r for r in readings]
+
+
 def _send(doubtful: dict[str, str], reasons: dict[str, str]) -> None:
     """Send keys to a person; one already sent keeps its first reason."""
     for k, reason in reasons.items():
