@@ -64,7 +64,8 @@ def _template_doubt(readings: list[Reading], parse: Parse, cells: list[Cell], un
     if not doubt:
         return readings
     detail = f"took {_variant_name(parse.variant)} over {_variant_name(rival)} at p={parse.template_p:.3f}"
-    extra = [k for k in rival.keys if k not in set(parse.variant.keys)] if rival.layout == parse.variant.layout else []
+    own = set(parse.variant.keys)
+    extra = [k for k in rival.keys if k not in own] if rival.layout == parse.variant.layout else []
     readings = readings + [Reading(k, 0, "", 0.0, "needs_review") for k in extra]
     return reconcile.template_doubt(readings, doubt | set(extra), detail)
 
@@ -76,9 +77,9 @@ def _variant_name(v) -> str:
 def look_again(readings: list[Reading], parse: Parse, doc: Document, model: StructureModel, engine,
                options: VerifyOptions = VerifyOptions()) -> list[Reading]:
     """The second look at a scan's pages (``verify``), judged under the model's review thresholds."""
-    witnesses = reconcile.witnesses(parse.variant)
+    checks = reconcile.witnesses(parse.variant)
     looks = second_look(readings, parse, doc.cells, doc.images, engine, options)
-    return [reconcile.looked_again(r, looks[r.key], model.threshold if witnesses[r.key] >= 2 else model.threshold_unchecked)
+    return [reconcile.looked_again(r, looks[r.key], reconcile.threshold_for(checks[r.key], model))
             if r.key in looks else r for r in readings]
 
 

@@ -113,6 +113,12 @@ def why(code: str, detail: str) -> str:
     return f"{code}: {detail}"
 
 
+def threshold_for(checks: int, model: StructureModel) -> float:
+    """The confidence a cell needs to be read without a person: more where fewer than two
+    identities check it (表二 none; 表四 one sum, where two misreads can still add up)."""
+    return model.threshold if checks >= 2 else model.threshold_unchecked
+
+
 def first_look(a: Assignment, confidence: float, checks: int, model: StructureModel) -> tuple[str | None, str | None]:
     """Whether the structure stage's reading of a cell goes to a person: (the doubt that sends
     it, why), why None when it is read.  ``confidence``: its placement's and its reading's;
@@ -123,7 +129,7 @@ def first_look(a: Assignment, confidence: float, checks: int, model: StructureMo
     confidence decides, against more for a cell fewer than two identities check: it has no
     second line of defence (表二 none; 表四 one sum, where two misreads can still add up)."""
     doubt = a.doubt if a.doubt in ("unlabelled", "unplaced") or a.doubt == "ambiguous_line" and not checks else None
-    threshold = model.threshold if checks >= 2 else model.threshold_unchecked
+    threshold = threshold_for(checks, model)
     if a.cell is None and not a.blank:
         return doubt, why("not_found", "no cell of the tables holds it")
     if doubt:
