@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from .normalize import normalize
 from .records import BBox, Cell
 
-_PAGE_MARK = re.compile(r"^([-—–－]*\d{1,3}[-—–－]*|第\d{1,3}页(共\d{1,3}页)?|\d{1,3}/\d{1,3})$")
+# (the dashes round a page number as the recogniser reads them too: ``~2-``, ``一2一``)
+_PAGE_MARK = re.compile(r"^([-—–－~～一_=]*\d{1,3}[-—–－~～一_=]*|第\d{1,3}页(共\d{1,3}页)?|\d{1,3}/\d{1,3})$")
 
 
 @dataclass(frozen=True, slots=True)

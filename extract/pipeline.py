@@ -137,6 +137,9 @@ def readings_of(parse: Parse, cells: list[Cell], model: StructureModel,
         if a.key in unread:  # its value is the blank's, as likely as a mark is a zero mark; no reading of its own
             cell = cells[unread[a.key]]
             options, confidence = (), a.confidence * reconcile.MARK_IS_ZERO
+            like = reconcile.lookalike(cell.text)
+            if like:  # letters that look like a digit (``s`` for 5): that number, or a zero mark
+                options, confidence = ((a.value, 0.5), (like, 0.5)), a.confidence * 0.5
         else:
             # an OCR'd cell is as sure as its placement times the recogniser's own belief in its reading
             ocr = cell.candidates if cell is not None else ()
@@ -187,7 +190,8 @@ def _require_tables(parse: Parse, doc: Document) -> set[str]:
         found[table] = sum(1 for r in rows if r.name in parse.anchors) / len(rows)
     names = {"proactive": "二 (主动公开)", "requests": "三 (收到和处理申请)", "review_litigation": "四 (行政复议、行政诉讼)"}
     text = normalize(doc.text) + "".join(normalize(c.text) for c in doc.cells)
-    printed = {t for t, heads in _HEADINGS.items() if sum(h in text for h in heads) >= 2}
+    # a table's title, or two of its headings: a page too faint to read may print no more
+    printed = {t for t, heads in _HEADINGS.items() if sum(h in text for h in heads) >= 2 or _TITLES[t] in text}
     titled = "政府信息公开" in text and "年度报告" in text
     if sum(found.values()) < 0.5 and not (titled and len(printed) == len(_HEADINGS)) or not doc.cells:
         raise ExtractError(f"{doc.source.path}: not a government information disclosure annual report (no canonical tables found)")
@@ -197,7 +201,9 @@ def _require_tables(parse: Parse, doc: Document) -> set[str]:
     return {t for t, share in found.items() if share < 0.3}
 
 
-# headings each table prints besides its row labels (its title, column and group headings)
+# each table's title, and the headings it prints besides its row labels (column and group headings)
+_TITLES = {"proactive": "主动公开政府信息情况", "requests": "收到和处理政府信息公开申请情况",
+           "review_litigation": "行政复议、行政诉讼情况"}
 _HEADINGS = {
     "proactive": ("主动公开政府信息情况", "制发件数", "废止件数", "现行有效件数", "处理决定数量", "本年新制作数量", "对外公开总数量"),
     "requests": ("收到和处理政府信息公开申请情况", "申请人情况", "自然人", "法人或其他组织", "商业企业", "科研机构", "社会公益组织"),

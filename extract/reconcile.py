@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from .normalize import normalize, parse_number
 from .records import Check, Figure, Number, Reading, Recognized, SecondLook
-from .schema import APPLICANTS, OUTCOMES, REVIEW_GROUPS, Variant
+from .schema import Variant, sums
 
 if TYPE_CHECKING:
     from .structure import Assignment, StructureModel
@@ -44,22 +44,8 @@ class Identity:
 
 
 def identities(variant: Variant) -> list[Identity]:
-    rows = [r.name.split(".", 1)[1] for r in variant.rows if r.table == "requests" and r.keys]
-    outcomes = [r for r in rows if r not in ("new_received", "carried_over", "total", "carried_forward")]
-    out = []
-    for row in rows:
-        out.append(Identity(f"requests.row_total.{row}",
-                            tuple(f"requests.{row}.{c}" for c in APPLICANTS[:-1]), (f"requests.{row}.total",)))
-    for col in APPLICANTS:
-        out.append(Identity(f"requests.column_total.{col}",
-                            tuple(f"requests.{r}.{col}" for r in outcomes), (f"requests.total.{col}",)))
-        out.append(Identity(f"requests.balance.{col}",
-                            (f"requests.new_received.{col}", f"requests.carried_over.{col}"),
-                            (f"requests.total.{col}", f"requests.carried_forward.{col}")))
-    for g in REVIEW_GROUPS:
-        out.append(Identity(f"review_litigation.total.{g}",
-                            tuple(f"review_litigation.{g}.{o}" for o in OUTCOMES[:-1]), (f"review_litigation.{g}.total",)))
-    return out
+    """The sums the variant's tables print (``schema.SUMS``)."""
+    return [Identity(rule, parts, total) for rule, parts, total in sums(variant)]
 
 
 def witnesses(variant: Variant) -> Counter[str]:
@@ -146,6 +132,8 @@ def looked_again(r: Reading, look: SecondLook, threshold: float) -> Reading:
     ink's reading; a number read twice alike stands; readings that disagree give the cell both
     readings' candidates and send it to a person, unless the identities settle it (a cell
     sent for this alone, with no doubt of its place, may be released or corrected later)."""
+    if look.kind == "clear":
+        return replace(r, inspected=True)
     return _inked(r, look, threshold) if look.kind == "ink" else _read_again(r, look)
 
 
@@ -153,13 +141,14 @@ def _inked(r: Reading, look: SecondLook, threshold: float) -> Reading:
     first, again = look.first, look.again
     value, other = _value(first.text, _INK_LOOKALIKE), _value(again.text, _INK_LOOKALIKE)
     if value == 0 and other in (0, None) or value is None and other == 0:
-        return r  # a zero mark (— or /) where the column prints its zeros so: the blank stands
+        return replace(r, inspected=True)  # a zero mark (— or /) where the column prints its zeros so: the blank stands
     if value in (None, 0) and other not in (None, 0):  # the closer crop read nothing, the wider one a number
         first, again, value, other = again, first, other, value
     if value is None:
-        return replace(r, status="needs_review", text=first.text, bbox=look.box,
+        return replace(r, status="needs_review", text=first.text, page=look.page or r.page, bbox=look.box,
                        reason=why("ink_unread", f"the blank cell holds ink read as {first.text!r}"))
-    options = with_extra(_ink_candidates(first, value), {0: CONFUSION_PRIOR})
+    # the first look saw no number here: as likely a blank (a zero mark) as the ink reads poorly
+    options = with_extra(_ink_candidates(first, value), {0: max(CONFUSION_PRIOR, 1 - first.score)})
     if other != value and other is not None:
         options = _merged(options, _ink_candidates(again, other))
     # a letter read for a digit (``s`` for a faint 5) is a look-alike: as sure as a confusion is likely
@@ -172,7 +161,7 @@ def _inked(r: Reading, look: SecondLook, threshold: float) -> Reading:
     else:
         reason = None
     return replace(r, value=value, text=first.text, confidence=confidence, status="needs_review" if reason else "read",
-                   bbox=look.box, candidates=options, reason=reason)
+                   page=look.page or r.page, bbox=look.box, candidates=options, reason=reason)
 
 
 def _ink_candidates(read: Recognized, value: Number) -> tuple[tuple[Number, float], ...]:
@@ -201,6 +190,12 @@ def _merged(a: tuple[tuple[Number, float], ...], b: tuple[tuple[Number, float], 
         for v, p in options:
             prob[v] = prob.get(v, 0.0) + p / total / 2
     return tuple(sorted(prob.items(), key=lambda kv: -kv[1]))
+
+
+def lookalike(text: str) -> Number | None:
+    """The number a reading's letters resemble (``s`` for 5, ``B`` for 8), when it reads as letters only."""
+    t = normalize(text)
+    return None if not t or t.isdigit() else _value(t, _INK_LOOKALIKE)
 
 
 def _value(text: str, lookalike: dict | None = None) -> Number | None:
@@ -409,10 +404,12 @@ def solve(values: dict[str, Number], alternatives: dict[str, tuple[tuple[Number,
     def readings(k: str, failing: int) -> list[tuple[Number, float, bool]]:
         out = [(v, c, False) for v, c in options.get(k, ())]
         if guess_cost is not None:
-            sg = next(s for n, s in sign[k] if n == failing)
-            v = values[k] - sg * residual[failing]
-            if v >= 0 and v != values[k] and all(v != w for w, _, _ in out):
-                out.append((v, guess_cost, True))
+            # the value that mends the identity branched on, or another failing one of the cell's
+            # (a number lost from a row and a column at once mends its column, not its row alone)
+            for n, sg in sorted(sign[k], key=lambda ns: ns[0] != failing):
+                v = values[k] - sg * residual[n]
+                if abs(residual[n]) > 1e-6 and v >= 0 and v != values[k] and all(v != w for w, _, _ in out):
+                    out.append((v, guess_cost, True))
         return out
 
     def search(cost: float) -> None:
@@ -472,10 +469,12 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     by_key = {r.key: r for r in readings}  # as the structure stage left them
     doubtful: dict[str, str] = {}
     if not exact:
-        readings, doubtful = settle(readings, variant, figures, missing, strong)
+        readings, doubtful, explained = settle(readings, variant, figures, missing, strong)
+    else:
+        explained = set()
     values = {r.key: r.value for r in readings}
     broken = _broken(identities(variant), values)
-    _send(doubtful, _rows_in_doubt(broken, by_key, doubtful, strong))
+    _send(doubtful, _rows_in_doubt([i for i in broken if i.rule not in explained], by_key, doubtful, strong))
     if exact and unread:
         _send(doubtful, _strays(broken, unread))
     _send(doubtful, _blanks_in_doubt(readings, by_key, doubtful, strong, exact))
@@ -489,14 +488,17 @@ def _rows_in_doubt(broken: list[Identity], by_key: dict[str, Reading], doubtful:
                    strong: float) -> dict[str, str]:
     """Every cell of a row with a doubtful cell in a failing identity: a misplaced cell shifts
     its neighbours, and a column a scan lost moves every number after it while the rows still
-    add up.  (On a page a blank is a 0 no character printed: in a failing identity it is no witness.)"""
+    add up.  (On a page a blank is a 0 no character printed: in a failing identity it is no
+    witness, unless the second look found its region free of ink.  Two readings that disagree
+    doubt a cell's characters, not its place.)"""
     paged = any(r.bbox for r in by_key.values())
     failed = _failing_rules(broken)
     cause: dict[str, str] = {}  # row -> its doubtful cell
     for ident in broken:
         for k in ident.keys:
             r = by_key[k]
-            if r.status == "needs_review" or r.placed < strong or k in doubtful and r.placed <= strong or paged and not r.bbox:
+            if (r.status == "needs_review" and _code(r.reason) != "readings_disagree" or r.placed < strong
+                    or k in doubtful and r.placed <= strong or paged and not r.bbox and not r.inspected):
                 cause.setdefault(_row_of(k), k)
     return {k: why("identity_failed", failed[k]) if k in failed else
             why("row_in_doubt", f"{cause[_row_of(k)]} is in doubt, in failing {failed[cause[_row_of(k)]]}")
@@ -546,18 +548,23 @@ KEEP = 6
 # What taking a value no candidate offers costs: dearer than a look-alike digit, so that a
 # misreading the candidates explain is preferred, cheaper than two.
 GUESS_COST = -math.log(CONFUSION_PRIOR) + 3.0
+# The dearest fix that still says where the error lies (never taken): two lost numbers.
+LOCATE_COST = 2 * GUESS_COST
 
 
 def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...] = (),
-           missing: set[str] = frozenset(), strong: float = 0.999) -> tuple[list[Reading], dict[str, str]]:
-    """Readings off a page after the certain corrections, and the keys a person must see, with why.
+           missing: set[str] = frozenset(), strong: float = 0.999) -> tuple[list[Reading], dict[str, str], set[str]]:
+    """Readings off a page after the certain corrections, the keys a person must see, with why,
+    and the rules of the failing identities a fix explains (taken or not: where the error lies is known).
 
     A page cell may be misread or misplaced (its candidates hold both), and a blank may
     be a number the scan lost.  When identities fail, the search over every cell's
     candidates says where the error lies: the cells changed by any fix nearly as probable
     as the best go to a person, unless the best is certain and vouched for, when it is
-    taken.  When no fix within reach explains the failure, every cell of the failing
-    identities goes to a person, and so do the rows beside a failing row total.
+    taken.  A fix too dear to take (numbers the scan lost, which no candidate offers) still
+    says where the error lies, when few fixes come near it.  When no fix within reach
+    explains the failure, or too many do, every cell of the failing identities goes to a
+    person, and so do the rows beside a failing row total.
 
     A figure the prose states vouches for a change like an identity does, but does not
     bind the search: prose is sometimes loose (受理 counting last year's carry-over too).
@@ -573,17 +580,22 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
     alternatives = {k: r.candidates for k, r in by_key.items() if len(r.candidates) > 1}
     taken: dict[Fix, float] = {}
     doubtful: dict[str, str] = {}
+    explained: set[str] = set()
     # 表三 and each group of 表四 share no cell: each is its own search
     for group in _connected(idents):
         broken = [i for i in failing if i in group]
         if not broken:
             continue
-        fixes = solve(values, alternatives, group, KEEP, GUESS_COST, MAX_COST + math.log(CERTAIN_ODDS))
+        fixes = solve(values, alternatives, group, KEEP, GUESS_COST, LOCATE_COST + math.log(CERTAIN_ODDS))
         near = [f for f in fixes if f.cost - fixes[0].cost < math.log(CERTAIN_ODDS)]
-        if not fixes or fixes[0].cost > MAX_COST or len(near) == KEEP:
+        if not fixes or len(near) == KEEP:
             _send(doubtful, _unsettled(broken, variant))
             continue
+        explained |= {i.rule for i in broken}
         best = fixes[0]
+        if best.cost > MAX_COST:
+            _send(doubtful, _not_taken(near, broken, by_key, values, variant, "it costs more than two look-alike digits"))
+            continue
         # a cell placed without its label, or derived, may hold a value no candidate offers: a
         # fix that moves one (rather than reading its own digits otherwise) is never certain; one
         # that leaves them be and mends both identities of every cell it changes is: a lone
@@ -610,7 +622,9 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
         _send(doubtful, {k: why("line_in_doubt", f"from {line[first]} on, which is in doubt") for k in line[first:]})
     for fix, odds in taken.items():
         readings = _take(readings, fix, odds)
-    return readings, doubtful
+    if taken:  # the identities a fix mended now hold: what they vouch for is read after all
+        readings = _release(readings, idents, _broken(idents, {r.key: r.value for r in readings}), missing)
+    return readings, doubtful, explained
 
 
 def _not_taken(near: list[Fix], broken: list[Identity], by_key: dict[str, Reading], values: dict[str, Number],
@@ -772,6 +786,10 @@ def _unsettled(failing: list[Identity], variant: Variant) -> dict[str, str]:
             _send(out, {k: why("row_in_doubt", f"beside failing {ident.rule}") for j in (i - 1, i + 1)
                         if 0 <= j < len(rows) and rows[j][0].startswith("requests.") for k in rows[j]})
     return out
+
+
+def _code(reason: str | None) -> str | None:
+    return reason.split(":", 1)[0] if reason else None
 
 
 def _row_of(key: str) -> str:

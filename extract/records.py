@@ -64,6 +64,7 @@ class Reading:
     doubt: str | None = None  # why the structure stage sent the cell to a person whatever its confidence
     # why a needs_review cell must be seen (``code: detail``, codes in ``reconcile.REASONS``); None otherwise
     reason: str | None = None
+    inspected: bool = False  # a blank whose region the second look found to hold no number: seen, not assumed
 
     @property
     def placed(self) -> float:
@@ -86,14 +87,16 @@ class SecondLook:
 
     ``ink``: the cell read as a blank holds ink, ``first`` its close crop read and ``again``
     a wider, larger one.  ``again``: a number read a second time from its cell's region,
-    ``dash`` when a short level stroke stands left of its digits (a minus sign)."""
+    ``dash`` when a short level stroke stands left of its digits (a minus sign).  ``clear``:
+    the blank cell's region holds no ink, or only a dash (a zero printed so)."""
 
     key: str
-    kind: str  # ink | again
+    kind: str  # ink | again | clear
     box: BBox
-    again: Recognized
+    again: Recognized | None = None
     first: Recognized | None = None
     dash: bool = False
+    page: int | None = None  # the page ``box`` lies on
 
 
 @dataclass(frozen=True, slots=True)

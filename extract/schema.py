@@ -167,3 +167,68 @@ def split_key(key: str) -> tuple[str, str, str]:
     table, rest = key.split(".", 1)
     row, column = rest.rsplit(".", 1)
     return table, row, column
+
+
+# --- the sums the tables print ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sum:
+    """A family of sums the tables print, as data: for each member of ``each`` (a domain of
+    ``DOMAINS``), the keys ``parts`` add up to the keys ``total``.  In a key pattern ``{each}``
+    is that member; another ``{domain}`` in a part ranges over its domain (one key each)."""
+
+    rule: str
+    each: str
+    parts: tuple[str, ...]
+    total: tuple[str, ...]
+
+
+SUMS = (
+    # 表三: a row's applicants add up to its 总计
+    Sum("requests.row_total.{row}", "row", ("requests.{row}.{applicant}",), ("requests.{row}.total",)),
+    # a column's results (三's rows) add up to （七）总计; 一 + 二 = （七）总计 + 四
+    Sum("requests.column_total.{column}", "column", ("requests.{outcome}.{column}",), ("requests.total.{column}",)),
+    Sum("requests.balance.{column}", "column", ("requests.new_received.{column}", "requests.carried_over.{column}"),
+        ("requests.total.{column}", "requests.carried_forward.{column}")),
+    # 表四: a group's results add up to its 总计
+    Sum("review_litigation.total.{group}", "group", ("review_litigation.{group}.{result}",),
+        ("review_litigation.{group}.total",)),
+)
+
+
+def _domains(variant: Variant) -> dict[str, tuple[str, ...]]:
+    rows = tuple(r.name.split(".", 1)[1] for r in variant.rows if r.table == "requests" and r.keys)
+    return {
+        "row": rows, "column": APPLICANTS, "applicant": APPLICANTS[:-1], "group": REVIEW_GROUPS, "result": OUTCOMES[:-1],
+        "outcome": tuple(r for r in rows if r not in ("new_received", "carried_over", "total", "carried_forward")),
+    }
+
+
+def sums(variant: Variant) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """Every sum of ``SUMS`` over the variant's rows and columns: (rule, parts, total).  Sums
+    over the same domain come member by member (a column's total, then its balance)."""
+    domains = _domains(variant)
+    out = []
+    for each in dict.fromkeys(s.each for s in SUMS):
+        for member in domains[each]:
+            for s in (s for s in SUMS if s.each == each):
+                bound = {each: member}
+                out.append((_fill(s.rule, bound), _fill_all(s.parts, bound, domains),
+                            _fill_all(s.total, bound, domains)))
+    return out
+
+
+def _fill(pattern: str, bound: dict[str, str]) -> str:
+    for name, value in bound.items():
+        pattern = pattern.replace("{" + name + "}", value)
+    return pattern
+
+
+def _fill_all(patterns: tuple[str, ...], bound: dict[str, str], domains: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The keys of the patterns: a domain left free in one gives a key per member."""
+    out: list[str] = []
+    for p in patterns:
+        p = _fill(p, bound)
+        free = next((d for d in domains if "{" + d + "}" in p), None)
+        out += [_fill(p, {free: v}) for v in domains[free]] if free else [p]
+    return tuple(out)

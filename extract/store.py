@@ -503,7 +503,7 @@ def _figures(text: str) -> tuple[Figure, ...]:
 
 def _dump_basis(basis: Basis) -> str:
     readings = [[r.key, r.value, r.text, r.confidence, r.status, r.page, list(r.bbox) if r.bbox else None,
-                 [list(c) for c in r.candidates], r.placement, r.doubt, r.reason] for r in basis.readings]
+                 [list(c) for c in r.candidates], r.placement, r.doubt, r.reason, r.inspected] for r in basis.readings]
     return json.dumps({"readings": readings, "missing": sorted(basis.missing), "layout": basis.variant.layout,
                        "other_split": basis.variant.other_split, "strong": basis.strong, "exact": basis.exact, "unread": basis.unread},
                       ensure_ascii=False)
@@ -511,9 +511,9 @@ def _dump_basis(basis: Basis) -> str:
 
 def _load_basis(text: str) -> Basis:
     b = json.loads(text)
-    # a basis stored before readings had reasons has none
-    readings = tuple(Reading(k, v, t, c, s, p, tuple(box) if box else None, tuple(tuple(x) for x in cand), pl, d, *reason)
-                     for k, v, t, c, s, p, box, cand, pl, d, *reason in b["readings"])
+    # a basis stored before readings had reasons (or were inspected) has none
+    readings = tuple(Reading(k, v, t, c, s, p, tuple(box) if box else None, tuple(tuple(x) for x in cand), pl, d, *rest)
+                     for k, v, t, c, s, p, box, cand, pl, d, *rest in b["readings"])
     return Basis(readings, frozenset(b["missing"]), Variant(b["layout"], b["other_split"]), b["strong"], b["exact"],
                  b.get("unread", 0))
 

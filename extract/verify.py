@@ -73,15 +73,18 @@ def regions(parse: Parse, cells: list[Cell]) -> dict[str, Region]:
                 continue
             th = heights.get(page)
             n, t = len(row.keys), _TABLES[row.table]
-            p = pitch.get((page, t, n))
-            if th is None or p is None:
+            # a table run on over a page keeps its columns: a page of it with no number placed
+            # (its last rows blank) takes the columns of the page before or after
+            at = next((q for q in (page, page - 1, page + 1) if (q, t, n) in pitch), None)
+            if th is None or at is None:
                 continue
-            known = [j for j in range(n) if (page, t, n, j) in centre]
+            p = pitch[(at, t, n)]
+            known = [j for j in range(n) if (at, t, n, j) in centre]
             for j, key in enumerate(row.keys):
-                x = centre.get((page, t, n, j))
+                x = centre.get((at, t, n, j))
                 if x is None and known:  # a column the parse did not place, a pitch or two beyond one it did
                     near = min(known, key=lambda k: abs(k - j))
-                    x = centre[(page, t, n, near)] + (j - near) * p if abs(near - j) <= 2 else None
+                    x = centre[(at, t, n, near)] + (j - near) * p if abs(near - j) <= 2 else None
                 if x is not None:
                     out[key] = Region(page, (x - p / 2, y0 - 0.2 * th, x + p / 2, y1 + 0.2 * th), th)
     return out
@@ -104,6 +107,7 @@ class _Crop:
     kind: str  # ink | ink_again | again
     image: np.ndarray
     box: BBox
+    page: int | None
 
 
 def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images: dict[int, np.ndarray],
@@ -115,6 +119,7 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
     crops: list[_Crop] = []
     dashes: set[str] = set()
     leaning: set[str] = set()  # blank cells whose ink is one leaning stroke: a slash
+    looks: dict[str, SecondLook] = {}  # blank cells whose region holds no ink, or only a dash
     for r in readings:
         region = where.get(r.key)
         image = images.get(region.page) if region else (images.get(r.page) if r.page else None)
@@ -124,30 +129,38 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
         th = region.text_height if region else (r.bbox[3] - r.bbox[1] if r.bbox else 0)
         if options.ink and r.bbox is None and r.value == 0 and region is not None:
             ink = _ink_box(g, region.box, th, options.min_ink)
-            if ink is not None:
-                x0, y0, x1, y1 = _clip(g, _pad(ink, 0.3 * th))
+            if ink is not None and _level_stroke(ink, th):  # a zero printed as a dash: nothing to read
+                looks[r.key] = SecondLook(r.key, "clear", region.box, page=region.page)
+            elif ink is not None:
+                # close about the stroke: a wider crop of noisy paper gives Otsu's threshold noise to cut
+                x0, y0, x1, y1 = _clip(g, _pad(ink, 0.15 * th))
                 slope = stroke_slope(g[y0:y1, x0:x1])
                 if slope is not None and slope < _LEANS:
                     leaning.add(r.key)
-                crops.append(_Crop(r.key, "ink", _crop(g, _pad(ink, 0.3 * th)), ink))
-                crops.append(_Crop(r.key, "ink_again", _crop(g, _pad(ink, 0.6 * th), options.scale), ink))
+                crops.append(_Crop(r.key, "ink", _crop(g, _pad(ink, 0.3 * th)), ink, region.page))
+                crops.append(_Crop(r.key, "ink_again", _crop(g, _pad(ink, 0.6 * th), options.scale), ink, region.page))
+            else:
+                looks[r.key] = SecondLook(r.key, "clear", region.box, page=region.page)
         elif options.second_reading and r.bbox is not None and r.candidates and any(ch.isdigit() for ch in r.text):
             x0, y0, x1, y1 = r.bbox
             left, right = (region.box[0], region.box[2]) if region else (x0 - th, x1 + th)
             box = (max(left, x0 - options.reach_left * th), y0 - 0.15 * th, min(right, x1 + 0.3 * th), y1 + 0.15 * th)
-            crops.append(_Crop(r.key, "again", _crop(g, box, options.scale), box))
+            # the region's own ink, cut close as the detector would (a wide crop of noisy paper reads
+            # as characters), and with it any minus sign the first box left out
+            ink = _union(_ink_box(g, box, th, options.min_ink) or r.bbox, r.bbox)
+            crops.append(_Crop(r.key, "again", _crop(g, _pad(ink, 0.4 * th, 0.1 * th), options.scale, plain=True), box,
+                               r.page))
             if "-" not in normalize(r.text) and _dash_before(g, (box[0], y0, x1, y1), th):
                 dashes.add(r.key)
     if not crops:
-        return {}
-    seen = {(c.key, c.kind): (c.box, _slash(Recognized(*read)) if c.key in leaning else Recognized(*read))
+        return looks
+    seen = {(c.key, c.kind): (c, _slash(Recognized(*read)) if c.key in leaning else Recognized(*read))
             for c, read in zip(crops, engine.recognize_crops([c.image for c in crops]))}
-    looks = {}
-    for (key, kind), (box, read) in seen.items():
+    for (key, kind), (crop, read) in seen.items():
         if kind == "ink":
-            looks[key] = SecondLook(key, "ink", box, seen[(key, "ink_again")][1], read)
+            looks[key] = SecondLook(key, "ink", crop.box, seen[(key, "ink_again")][1], read, page=crop.page)
         elif kind == "again":
-            looks[key] = SecondLook(key, "again", box, read, dash=key in dashes)
+            looks[key] = SecondLook(key, "again", crop.box, read, dash=key in dashes, page=crop.page)
     return looks
 
 
@@ -159,6 +172,13 @@ def _slash(read: Recognized) -> Recognized:
 
 _ONE_STROKE = frozenset("1lI|丨/7")
 _LEANS = (_SLASH + _UPRIGHT) / 2  # halfway between an upright 1's stroke and a slash's
+
+
+def _level_stroke(ink: BBox, th: float) -> bool:
+    """Ink that is one short level stroke (``—``, ``-``): far wider than tall, and much lower
+    than a digit."""
+    w, h = ink[2] - ink[0], ink[3] - ink[1]
+    return h <= 0.3 * th and w >= 2.5 * max(h, 1.0)
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
@@ -222,8 +242,14 @@ def _dash_before(g: np.ndarray, box: BBox, th: float) -> bool:
     return run >= 0.25 * th
 
 
-def _pad(box: BBox, by: float) -> BBox:
-    return box[0] - by, box[1] - by, box[2] + by, box[3] + by
+def _union(a: BBox, b: BBox) -> BBox:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _pad(box: BBox, by: float, high: float | None = None) -> BBox:
+    """The box grown by ``by`` each side (by ``high`` above and below, when given)."""
+    dy = by if high is None else high
+    return box[0] - by, box[1] - dy, box[2] + by, box[3] + dy
 
 
 def _clip(g: np.ndarray, box: BBox) -> tuple[int, int, int, int]:
@@ -231,13 +257,15 @@ def _clip(g: np.ndarray, box: BBox) -> tuple[int, int, int, int]:
     return max(0, int(box[0])), max(0, int(box[1])), min(w, int(round(box[2]))), min(h, int(round(box[3])))
 
 
-def _crop(g: np.ndarray, box: BBox, scale: float = 1.0) -> np.ndarray:
-    """The region as the recogniser takes it: colour, rules whited out, scaled."""
+def _crop(g: np.ndarray, box: BBox, scale: float = 1.0, plain: bool = False) -> np.ndarray:
+    """The region as the recogniser takes it: colour, rules whited out, contrast stretched
+    (``plain``: as printed; on noisy paper stretching turns the noise to ink), scaled."""
     x0, y0, x1, y1 = _clip(g, box)
     crop = g[y0:max(y1, y0 + 4), x0:max(x1, x0 + 4)].copy()
-    crop[(_dark(crop) == 1) & (_ink(crop) == 0)] = 255  # a rule read as 1 would be a digit too many
-    # faint ink stretched to black on white: the recogniser reads faded print as well as it reads dark
-    crop = cv2.normalize(crop, None, 0, 255, cv2.NORM_MINMAX)
+    if not plain:
+        crop[(_dark(crop) == 1) & (_ink(crop) == 0)] = 255  # a rule read as 1 would be a digit too many
+        # faint ink stretched to black on white: the recogniser reads faded print as well as it reads dark
+        crop = cv2.normalize(crop, None, 0, 255, cv2.NORM_MINMAX)
     if scale != 1.0:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     return cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)

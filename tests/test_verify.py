@@ -14,7 +14,7 @@ from extract.pipeline import extract_document
 from extract.reconcile import looked_again
 from extract.records import Reading, Recognized, SecondLook
 from extract.schema import DECIMAL_KEYS, SIGNED_KEYS
-from extract.verify import VerifyOptions, _dash_before, _ink_box
+from extract.verify import VerifyOptions, _dash_before, _ink_box, _level_stroke
 from training.render import font, scan, to_pdf
 
 SEED = 70  # 2019 layout, partly ruled: negative changes in 表二, a decimal amount, 3 pages
@@ -103,6 +103,13 @@ def test_faint_ink_is_seen_and_rules_and_noise_are_not():
     assert _ink_box(_cell("", 0, noise=12.0, seed=1), region, th, 0.3) is None
 
 
+def test_a_dash_is_a_zero_mark_and_a_digit_is_not():
+    th = 40.0
+    assert _level_stroke((0, 0, 24, 4), th)  # — printed for a zero
+    assert not _level_stroke((0, 0, 24, 30), th)  # 18: digits are tall
+    assert not _level_stroke((0, 0, 6, 4), th)  # a speck is no stroke
+
+
 def test_what_a_second_look_makes_of_a_cell():
     blank = Reading("requests.partial.other_org", 0, "", 0.99, "read", placement=0.99)
     ink = SecondLook(blank.key, "ink", (10, 10, 30, 40), again=Recognized("5", 0.98, (("5", 1.0),)),
@@ -112,7 +119,9 @@ def test_what_a_second_look_makes_of_a_cell():
     letter = looked_again(blank, replace(ink, first=Recognized("s", 0.97)), 0.9)  # a faint 5 read as s
     assert letter.value == 5 and letter.status == "needs_review" and letter.reason.startswith("low_confidence")
     mark = looked_again(blank, replace(ink, first=Recognized("/", 0.9), again=Recognized("/", 0.9)), 0.9)
-    assert mark == blank  # a zero mark: the blank stands
+    assert mark == replace(blank, inspected=True)  # a zero mark: the blank stands, seen
+    clear = looked_again(blank, SecondLook(blank.key, "clear", (10, 10, 30, 40)), 0.9)
+    assert clear == replace(blank, inspected=True) and not blank.inspected
     unread = looked_again(blank, replace(ink, first=Recognized("口", 0.5), again=Recognized("田", 0.5)), 0.9)
     assert unread.status == "needs_review" and unread.reason.startswith("ink_unread")
     number = Reading("proactive.fees.change", 18, "18", 0.99, "read", bbox=(0, 0, 20, 30), candidates=((18, 1.0),))

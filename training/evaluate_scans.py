@@ -145,8 +145,9 @@ def evaluate(count: int, start: int = EVAL_SEED, show: int = 0, cache: Path | No
                        "sent_to_review" if r.status == "needs_review" else "silent")
                 outcome[end] += 1
                 parse = parse or parse_cells(doc.cells, model)[0]
-                a = next(a for a in parse.assignments if a.key == key)
-                causes[_cause(a, s.values, parse, doc.cells)][end] += 1
+                a = next((a for a in parse.assignments if a.key == key), None)
+                # (a key of the rival template, given because the template was taken in doubt)
+                causes[_cause(a, s.values, parse, doc.cells) if a else "template"][end] += 1
             for g in ["all", *groups]:
                 tally[g][0] += 1
                 tally[g][1] += ok
@@ -177,8 +178,11 @@ def _cause(a: Assignment, values: dict, parse: Parse, cells: list[Cell]) -> str:
     """Why the reading of a cell was wrong: ``placed`` (the OCR read the numbers right, the
     structure put this one's elsewhere or another's here: the text in its place is another
     cell's of its row, or its own number is among its row's cells), ``misread`` (the OCR read
-    its number as another) or ``lost`` (the OCR read no number where one is printed)."""
-    run = next(r for r in parse.runs if a.key in r.keys)
+    its number as another), ``lost`` (the OCR read no number where one is printed) or
+    ``not_found`` (its table's rows were not found)."""
+    run = next((r for r in parse.runs if a.key in r.keys), None)
+    if run is None:
+        return "not_found"  # its table's rows were not found
     want = values.get(a.key)
     if a.cell is not None:
         text = normalize(cells[a.cell].text)
