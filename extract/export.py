@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+from .output import value_of
 from .records import ExtractError
 from .schema import VARIANTS
 from .store import Store
@@ -25,12 +26,12 @@ def rows(store: Store, shape: str) -> tuple[tuple[str, ...], list[dict]]:
         head = {"report_id": r["id"], "path": report.source.path, "agency": report.metadata.agency,
                 "year": report.metadata.year}
         if shape == "long":
-            out += [{**head, "key": x.key, "value": x.value, "text": x.text, "confidence": x.confidence,
+            out += [{**head, "key": x.key, "value": value_of(x), "text": x.text, "confidence": x.confidence,
                      "status": x.status, "page": x.page, "review_reason": x.reason} for x in report.readings]
         else:
             wide = {**head, "sha256": report.source.sha256, "kind": report.source.kind, "layout": report.layout,
                     "cells": r["cells"], "to_review": r["to_review"], "reviewed": r["reviewed"]}
-            wide.update({x.key: x.value for x in report.readings})
+            wide.update({x.key: value_of(x) for x in report.readings})
             out.append(wide)
     return (REPORT_FIELDS + KEYS if shape == "wide" else CELL_FIELDS), out
 

@@ -184,15 +184,39 @@ def parse_text(text: str) -> list[Cell]:
     Two shapes occur: one table row per line with tab-separated cells, and
     (Word exports) one cell per line after a tab, with blank lines between rows
     and no-tab lines continuing the cell above.  Text with no tabs at all is
-    split on runs of two or more spaces.
+    split on runs of two or more spaces.  Markdown pipe tables (what PDF converters
+    write, also inside a ``.txt``) are read as their rows.
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if sum(bool(_PIPE_ROW.match(ln)) for ln in lines) >= 3:
+        return _rows_to_cells(_markdown_rows(lines))
     tabbed = [ln for ln in lines if "\t" in ln]
     if not tabbed:
         return _rows_to_cells([_SPACED.split(ln.strip()) for ln in lines if ln.strip()])
     if sum(1 for ln in tabbed if re.fullmatch(r"\t[^\t]*", ln)) > 0.8 * len(tabbed):
         return _rows_to_cells(_cell_per_line_rows(lines))
     return _rows_to_cells(_table_lines(lines, lambda ln: ln.split("\t")))
+
+
+# a markdown table row (``| label | 1 | 2 |``), and its header separator (``|---|:---:|``)
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_PIPE_RULE = re.compile(r"^\s*\|?(\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*$")
+
+
+def _markdown_rows(lines: list[str]) -> list[list[str]]:
+    """Rows of markdown pipe tables, as PDF converters write them: a pipe row's cells in order
+    (separator rows dropped), and the lines between rows (``### 一、…`` headings, short text)
+    as rows of one cell, as a heading between tables is."""
+    rows = []
+    for ln in lines:
+        if _PIPE_RULE.match(ln):
+            continue
+        if _PIPE_ROW.match(ln):
+            inner = ln.strip()[1:-1]
+            rows.append([re.sub(r"<br\s*/?>", "\n", c.replace("\\|", "|")).strip() for c in re.split(r"(?<!\\)\|", inner)])
+        elif ln.strip():
+            rows.append([ln.strip().lstrip("#").strip()])
+    return rows
 
 
 def _table_lines(lines: list[str], split) -> list[list[str]]:

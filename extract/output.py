@@ -5,7 +5,7 @@ import csv
 import io
 import json
 
-from .records import Report
+from .records import Number, Reading, Report
 from .schema import split_key
 
 SCHEMA_VERSION = "1"
@@ -16,10 +16,10 @@ def to_dict(report: Report) -> dict:
     values: dict = {}
     for r in report.readings:
         table, row, column = split_key(r.key)
-        values.setdefault(table, {}).setdefault(row, {})[column] = r.value
+        values.setdefault(table, {}).setdefault(row, {})[column] = value_of(r)
     cells = []
     for r in report.readings:
-        cell = {"key": r.key, "value": r.value, "text": r.text, "confidence": r.confidence, "status": r.status}
+        cell = {"key": r.key, "value": value_of(r), "text": r.text, "confidence": r.confidence, "status": r.status}
         if r.page is not None:
             cell["page"] = r.page
         if r.bbox is not None:
@@ -44,6 +44,11 @@ def to_dict(report: Report) -> dict:
     }
 
 
+def value_of(r: Reading) -> Number | None:
+    """A cell's value as output: null when it is not known (no cell found, no sum derives it)."""
+    return None if r.unknown else r.value
+
+
 def _template(t) -> dict:
     """Which variant of the tables was taken, and how sure against the runner-up."""
     out = {"layout": t.variant.layout, "other_split": t.variant.other_split, "p": t.p}
@@ -63,5 +68,6 @@ def to_csv(report: Report) -> str:
     for r in report.readings:
         table, row, column = split_key(r.key)
         bbox = " ".join(f"{x:.1f}" for x in r.bbox) if r.bbox else ""
-        w.writerow((r.key, table, row, column, r.value, r.status, r.confidence, r.text, r.page or "", bbox, r.reason or ""))
+        value = "" if r.unknown else r.value
+        w.writerow((r.key, table, row, column, value, r.status, r.confidence, r.text, r.page or "", bbox, r.reason or ""))
     return buf.getvalue()

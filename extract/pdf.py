@@ -110,9 +110,23 @@ def text_layer(page: pdfium.PdfPage, number: int, min_chars: int = 20) -> list[B
             else:
                 left, bottom, right, top = _drawn_box(tp, i, ch)
             boxes.append(Box(ch, (left * k, (height - top) * k, right * k, (height - bottom) * k), number))
-        return boxes
+        return _decimal_points(boxes)
     finally:
         tp.close()
+
+
+def _decimal_points(boxes: list[Box]) -> list[Box]:
+    """A decimal point between two digits of the text stream, set on their line: PDFium may give
+    the glyph a box of its own (zero-size, at the page's corner, or off the line), and the point
+    then falls out of its number (``96171.6`` read as 961716)."""
+    out = list(boxes)
+    for i in range(1, len(boxes) - 1):
+        before, point, after = boxes[i - 1], boxes[i], boxes[i + 1]
+        if point.text in ".．" and before.text.isdigit() and after.text.isdigit() and before.page == after.page:
+            x0, y0, x1, y1 = before.bbox
+            gap = max(after.bbox[0] - x1, 0.0)
+            out[i] = Box(".", (x1 + 0.25 * gap, y0 + 0.7 * (y1 - y0), x1 + 0.75 * gap, y1), point.page)
+    return out
 
 
 def _embedded(tp: pdfium.PdfTextPage, index: int, seen: dict[int, bool]) -> bool:

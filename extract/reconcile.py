@@ -74,6 +74,7 @@ def _broken(idents: list[Identity], values: dict[str, float]) -> list[Identity]:
 # Code -> what it means, in a reviewer's words.
 REASONS = {
     "not_found": "no cell of the tables was found for it",
+    "derived": "no cell of the tables was found for it; its value is what one of the sums makes it",
     "placement": "where the cell sits in the table is in doubt",
     "low_confidence": "read or placed with too little confidence",
     "unchecked": "fewer than two sums check it, so it needs more confidence than it has",
@@ -265,7 +266,7 @@ def fill_missing(readings: list[Reading], missing: set[str], variant: Variant) -
             derived_by[k] = ident.rule
             unknown.discard(k)
             changed = True
-    return [replace(r, value=values[r.key], text="", reason=why("not_found", f"no cell holds it; derived from {derived_by[r.key]}"))
+    return [replace(r, value=values[r.key], text="", reason=why("derived", f"no cell holds it; derived from {derived_by[r.key]}"))
             if r.key in derived_by else r for r in readings]
 
 

@@ -67,6 +67,13 @@ class Reading:
     inspected: bool = False  # a blank whose region the second look found to hold no number: seen, not assumed
 
     @property
+    def unknown(self) -> bool:
+        """No cell was found for the key and no sum derives it: its value is not known (null in
+        the output; ``value`` holds 0 for the arithmetic)."""
+        return (self.status == "needs_review" and not self.text and self.bbox is None and self.confidence == 0.0
+                and not (self.reason or "").startswith("derived"))
+
+    @property
     def placed(self) -> float:
         """How sure the cell's place is, whatever its reading."""
         return self.confidence if self.placement is None else self.placement

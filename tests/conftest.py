@@ -38,3 +38,19 @@ def flatten(values: dict, prefix: str = "") -> dict:
         else:
             out[f"{prefix}{k}"] = v
     return out
+
+
+def every_key_is_there(report) -> None:
+    """Every key of the layout the report was read as is in its output; a null one is sent to a person."""
+    from extract.output import to_dict
+
+    out = to_dict(report)
+    keys = set(report.template.variant.keys) if report.template else set()
+    cells = {c["key"]: c for c in out["cells"]}
+    assert keys and keys <= set(cells), sorted(keys - set(cells))
+    for key in keys:
+        table, rest = key.split(".", 1)
+        row, column = rest.rsplit(".", 1)
+        assert out["values"][table][row][column] == cells[key]["value"]
+        # a value not known is null, and a person sees it
+        assert cells[key]["value"] is not None or cells[key]["status"] == "needs_review", cells[key]

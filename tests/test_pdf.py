@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
-from conftest import SHARED, run_cli
+from conftest import SHARED, every_key_is_there, run_cli
 from PIL import Image, ImageDraw
 
 from extract import extract, ingest
@@ -110,6 +110,7 @@ def test_scanned_pdf_end_to_end(tmp_path):
     assert not wrong  # no silent error
     assert sum(got[k][0] == v for k, v in s.values.items()) >= 0.97 * len(s.values)
     assert all(r.page and r.bbox for r in report.readings if r.text)
+    every_key_is_there(report)
 
 
 def _pdf_bytes(pages: int) -> bytes:
@@ -201,3 +202,42 @@ def test_a_faded_page_is_not_blank():
     faded = (255 - (255 - page.astype(np.int32)) * 0.25).astype(np.uint8)  # ink at about grey 191
     assert not ingest.is_blank(faded)
     assert ingest.is_blank(np.full_like(page, 250))
+
+
+@pytest.mark.parametrize("point", [
+    (".", lambda x, y: (x + 1, y + 9, x + 3, y + 12)),  # a box of its own, on the line
+    (".", lambda x, y: (x, y + 12, x, y + 12)),  # zero-size, at the baseline
+    (".", lambda x, y: (x + 1, y + 30, x + 3, y + 32)),  # off the line
+    ("．", lambda x, y: (0.0, 0.0, 0.0, 0.0)),  # a full-width point at the page's corner
+])
+def test_a_decimal_point_whatever_box_pdfium_gives_it_stays_in_its_number(point):
+    from extract.cells import CHAR_GAP, Box, PageBoxes, build_cells
+    from extract.pdf import _decimal_points
+
+    glyph, box_of = point
+
+    def chars(text: str, x: float, y: float, size: float) -> list[Box]:
+        out = []
+        for ch in text:
+            out.append(Box(ch, box_of(x, y) if ch == "." else (x, y, x + size, y + size * 1.4), 1))
+            x += 4 if ch == "." else size + 1
+        return out
+
+    boxes = chars("行政事业性收费", 100, 500, 14) + [Box(glyph if b.text == "." else b.text, b.bbox, 1)
+                                                for b in chars("96171.6", 700, 501, 8)]
+    cells, _ = build_cells([PageBoxes(_decimal_points(boxes), 1000, CHAR_GAP)])
+    assert [c.text for c in cells] == ["行政事业性收费", "96171.6"]
+
+
+def test_money_keeps_its_decimals_through_a_born_digital_pdf(tmp_path):
+    from training import render_html
+
+    seed = next(s for s in range(3_000_000, 3_000_100)
+                if isinstance(render_html.plan(s).report.values.get("proactive.fees.amount"), float))
+    want = render_html.plan(seed).report.values["proactive.fees.amount"]
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render_html.text_pdf(seed))
+    report = extract(str(path))
+    assert report.source.kind == "pdf-text"
+    fee = next(r for r in report.readings if r.key == "proactive.fees.amount")
+    assert fee.value == want and fee.status == "read", fee

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import joblib
 
+from extract.ingest import parse_text
 from extract.pipeline import parse_cells, read_tables
 from extract.structure import StructureModel, StructureModels
-from training.generate import PERTURBATIONS, as_scanned, sample
+from training.generate import CONVERTER_FAULTS, PERTURBATIONS, as_scanned, sample, to_markdown
 from training.train import MODEL_DIR
 
 EVAL_SEED = 1_000_000  # never used by training (0..) or calibration (500_000..)
@@ -45,22 +46,29 @@ class Score:
             "accuracy": round(1 - self.wrong / max(self.cells, 1), 5),
             "silent_errors": self.silent, "review_load": round(self.review / max(self.cells, 1), 5),
             "variant_errors": self.variant_wrong,
-            "perturbations_present": {p: self.by_perturbation[p] for p in PERTURBATIONS},
+            "perturbations_present": {p: self.by_perturbation[p] for p in PERTURBATIONS + tuple(f"converter:{f}" for f in CONVERTER_FAULTS)
+                                      if self.by_perturbation[p]},
             "reports_with_errors_by_perturbation": dict(self.wrong_by_perturbation),
             "reliability": {f"{lo:.2f}-{lo + 0.05:.2f}" if lo < 0.95 else f"{lo:.3f}+": v
                             for lo, v in sorted(self.reliability.items())},
         }
 
 
-def evaluate(model: StructureModels | StructureModel, count: int = 1000, start: int = EVAL_SEED, scanned: bool = False) -> Score:
-    """``scanned``: score the reports as OCR would see them (boxes, no blank cells)."""
+def evaluate(model: StructureModels | StructureModel, count: int = 1000, start: int = EVAL_SEED, scanned: bool = False,
+             markdown: bool = False) -> Score:
+    """``scanned``: score the reports as OCR would see them (boxes, no blank cells);
+    ``markdown``: as a PDF converter writes them (``generate.to_markdown``), read by ingest."""
     score = Score()
     buckets: dict[float, list[int]] = {}
     for seed in range(start, start + count):
         s = as_scanned(sample(seed), random.Random(seed)) if scanned else sample(seed)
-        parse, cells = parse_cells(s.cells, model)
+        given, faults = s.cells, set()
+        if markdown:
+            text, faults = to_markdown(s, random.Random(seed))
+            given = parse_text(text)
+        parse, cells = parse_cells(given, model)
         score.reports += 1
-        score.by_perturbation.update(s.perturbations)
+        score.by_perturbation.update(s.perturbations | {f"converter:{f}" for f in faults})
         score.variant_wrong += parse.variant != s.variant
         bad = False
         readings, _ = read_tables(parse, cells, model)
@@ -97,9 +105,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--show", type=int, default=0, help="print this many wrong cells")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--scanned", action="store_true", help="the reports as OCR sees them: boxes, blank cells gone")
+    ap.add_argument("--markdown", action="store_true", help="the reports as a PDF converter writes them, read from markdown")
     args = ap.parse_args(argv)
     model = joblib.load(args.model)
-    score = evaluate(model, args.count, args.start, args.scanned)
+    score = evaluate(model, args.count, args.start, args.scanned, args.markdown)
     figures = score.as_dict()
     print(json.dumps(figures, indent=1, ensure_ascii=False))
     for e in score.errors[: args.show]:

@@ -436,6 +436,45 @@ def to_text(s: Sample, rng: random.Random | None = None, shape: str = "tabs") ->
     return "\n".join(parts)
 
 
+# what PDF converters (docling, MinerU, marker, LLM-based ones) do to a report's tables
+CONVERTER_FAULTS = ("numbered_headers", "heading_lines", "split_labels", "lost_blanks")
+
+
+def to_markdown(s: Sample, rng: random.Random | None = None) -> tuple[str, set[str]]:
+    """The sample as a PDF converter writes it: markdown pipe tables, and the faults converters
+    make (each drawn per report): headers replaced by ``数据1 数据2``, a table's own heading
+    rows written as ``###`` lines between its rows, labels split over two cells
+    (``| （三）不 | 予公开 |``), blank cells lost from a row.  Returns the text and the faults used."""
+    rng = rng or random.Random(0)
+    faults = {f for f in CONVERTER_FAULTS if rng.random() < 0.4}
+    parts = [f"# {s.agency}{s.year}年度政府信息公开工作年度报告", "", "## 一、总体情况", "",
+             f"{s.year}年，本机关认真贯彻落实《中华人民共和国政府信息公开条例》，扎实推进政务公开工作。", "",
+             "## 二、主动公开政府信息情况", ""]
+    in_table = False
+    for row in s.rows:
+        texts = [t for t, _ in row]
+        if len(row) == 1 and not any(ch.isdigit() for ch in texts[0]) or len(row) == 1 and "heading_lines" in faults:
+            parts.append(f"### {texts[0]}" if "heading_lines" in faults or not in_table else f"| {texts[0]} |")
+            continue
+        if "numbered_headers" in faults and all(k is None for _, k in row) and len(row) > 2:
+            texts = [texts[0]] + [f"数据{j}" for j in range(1, len(texts))]
+        if "split_labels" in faults:
+            cut = [j for j, (t, k) in enumerate(row) if _is_label(k) and len(t) >= 4 and rng.random() < 0.15]
+            for j in reversed(cut):
+                at = rng.randrange(1, len(texts[j]))
+                texts[j:j + 1] = [texts[j][:at], texts[j][at:]]
+        if "lost_blanks" in faults and rng.random() < 0.2:
+            texts = [t for t in texts if t.strip()] or texts
+        # a cell's line breaks as converters write them, and its pipes escaped
+        parts.append("| " + " | ".join(t.replace("|", "\\|").replace("\n", rng.choice((" ", "<br>"))) for t in texts) + " |")
+        if not in_table:
+            parts.append("|" + "---|" * len(texts))
+            in_table = True
+    parts += ["", "## 五、存在的主要问题及改进情况", "", "下一步，我们将进一步加强政务公开工作。", "",
+              "## 六、其他需要报告的事项", "", "无。"]
+    return "\n".join(parts), faults
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0)
