@@ -79,8 +79,9 @@ def look_again(readings: list[Reading], parse: Parse, doc: Document, model: Stru
     """The second look at a scan's pages (``verify``), judged under the model's review thresholds."""
     checks = reconcile.witnesses(parse.variant)
     looks = second_look(readings, parse, doc.cells, doc.images, engine, options)
+    unseen = reconcile.not_looked_at if options.ink else (lambda r: r)
     return [reconcile.looked_again(r, looks[r.key], reconcile.threshold_for(checks[r.key], model))
-            if r.key in looks else r for r in readings]
+            if r.key in looks else unseen(r) for r in readings]
 
 
 def parse_cells(cells: list[Cell], model: StructureModels | StructureModel,

@@ -87,6 +87,7 @@ REASONS = {
     "column_in_doubt": "a number of its row placed in doubt may belong here",
     "stray_number": "a number of the tables that no cell took may belong in its sums",
     "ink_unread": "ink where the cell is that the recogniser could not read",
+    "blank_unseen": "a blank whose place on the page the second look could not find, so no one saw it empty",
     "readings_disagree": "two readings of the cell disagree",
     "template_doubt": "the table variant it belongs to was taken in doubt",
     "undone": "a reviewer's decision on it was taken back",
@@ -126,6 +127,16 @@ def first_look(a: Assignment, confidence: float, checks: int, model: StructureMo
     if checks >= 2:
         return None, why("low_confidence", f"confidence {confidence:.4f} < threshold {threshold:g}")
     return None, why("unchecked", f"confidence {confidence:.4f} < threshold {threshold:g}, {('no', 'one')[checks]} identity checks it")
+
+
+def not_looked_at(r: Reading) -> Reading:
+    """A scan's blank the second look could not find on its page (no region for its column or
+    line): nothing saw that it holds no number, so a person does, whatever the sums say (a
+    number lost with its neighbours shifted keeps every sum)."""
+    if r.bbox is not None or r.value != 0 or r.status == "needs_review":
+        return r
+    return replace(r, status="needs_review", doubt="unseen",
+                   reason=why("blank_unseen", "the second look found no region of the page for it"))
 
 
 def looked_again(r: Reading, look: SecondLook, threshold: float) -> Reading:

@@ -57,7 +57,7 @@ def regions(parse: Parse, cells: list[Cell]) -> dict[str, Region]:
     centre, pitch = parse.columns
     by_key = {a.key: a for a in parse.assignments}
     heights = _text_heights(cells)
-    out = {}
+    out, grid_of = {}, {}
     for run in parse.runs:
         for row in run.rows:
             boxes = [cells[by_key[k].cell] for k in row.keys if by_key[k].cell is not None
@@ -76,7 +76,12 @@ def regions(parse: Parse, cells: list[Cell]) -> dict[str, Region]:
             # a table run on over a page keeps its columns: a page of it with no number placed
             # (its last rows blank) takes the columns of the page before or after
             at = next((q for q in (page, page - 1, page + 1) if (q, t, n) in pitch), None)
-            if th is None or at is None:
+            if th is None:
+                continue
+            if at is None:  # no row of this width placed: the table's width, as a row of another width spans it
+                for key, box in zip(row.keys, _spanned(centre, pitch, page, t, n)):
+                    out[key] = Region(page, (box[0], y0 - 0.2 * th, box[1], y1 + 0.2 * th), th)
+                    grid_of[key] = (page, t)
                 continue
             p = pitch[(at, t, n)]
             known = [j for j in range(n) if (at, t, n, j) in centre]
@@ -87,7 +92,31 @@ def regions(parse: Parse, cells: list[Cell]) -> dict[str, Region]:
                     x = centre[(at, t, n, near)] + (j - near) * p if abs(near - j) <= 2 else None
                 if x is not None:
                     out[key] = Region(page, (x - p / 2, y0 - 0.2 * th, x + p / 2, y1 + 0.2 * th), th)
-    return out
+                    grid_of[key] = (at, t, n)
+    # a grid that puts a number the parse placed outside its own column's region is wrong about
+    # the page (its pitch, its origin): what it says of the blanks beside them is worth nothing
+    wrong = {grid_of[k] for k, region in out.items() if by_key[k].cell is not None
+             and not _inside(cells[by_key[k].cell], region)}
+    return {k: region for k, region in out.items() if grid_of[k] not in wrong}
+
+
+def _inside(cell: Cell, region: Region) -> bool:
+    if cell.bbox is None or cell.page != region.page:
+        return True
+    x = (cell.bbox[0] + cell.bbox[2]) / 2
+    return region.box[0] <= x <= region.box[2]
+
+
+def _spanned(centre: dict, pitch: dict, page: int, t: int, n: int) -> list[tuple[float, float]]:
+    """``n`` equal columns over the width a grid of another width places on the page for the
+    same table (表二's one-number rows span its three-number rows' columns); none without one."""
+    for (q, u, m), p in pitch.items():
+        xs = [centre.get((q, u, m, j)) for j in range(m)]
+        if q == page and u == t and m != n and xs[0] is not None and xs[-1] is not None:
+            left, right = xs[0] - p / 2, xs[-1] + p / 2
+            w = (right - left) / n
+            return [(left + j * w, left + (j + 1) * w) for j in range(n)]
+    return []
 
 
 def _text_heights(cells: list[Cell]) -> dict[int, float]:
