@@ -57,7 +57,7 @@ def regions(parse: Parse, cells: list[Cell]) -> dict[str, Region]:
     centre, pitch = parse.columns
     by_key = {a.key: a for a in parse.assignments}
     heights = _text_heights(cells)
-    out, grid_of = {}, {}
+    out = {}
     for run in parse.runs:
         for row in run.rows:
             boxes = [cells[by_key[k].cell] for k in row.keys if by_key[k].cell is not None
@@ -66,8 +66,8 @@ def regions(parse: Parse, cells: list[Cell]) -> dict[str, Region]:
                 page = Counter(c.page for c in boxes).most_common(1)[0][0]
                 ys = [c.bbox for c in boxes if c.page == page]
                 y0, y1 = float(np.median([b[1] for b in ys])), float(np.median([b[3] for b in ys]))
-            elif run.anchor is not None and cells[run.anchor].bbox is not None:
-                label = cells[run.anchor]  # a row of blanks: its label's line
+            elif (at := parse.anchors.get(row.name, run.anchor)) is not None and cells[at].bbox is not None:
+                label = cells[at]  # a row of blanks: its own label's line (or its run's)
                 page, y0, y1 = label.page, label.bbox[1], label.bbox[3]
             else:
                 continue
@@ -81,7 +81,6 @@ def regions(parse: Parse, cells: list[Cell]) -> dict[str, Region]:
             if at is None:  # no row of this width placed: the table's width, as a row of another width spans it
                 for key, box in zip(row.keys, _spanned(centre, pitch, page, t, n)):
                     out[key] = Region(page, (box[0], y0 - 0.2 * th, box[1], y1 + 0.2 * th), th)
-                    grid_of[key] = (page, t)
                 continue
             p = pitch[(at, t, n)]
             known = [j for j in range(n) if (at, t, n, j) in centre]
@@ -92,19 +91,7 @@ def regions(parse: Parse, cells: list[Cell]) -> dict[str, Region]:
                     x = centre[(at, t, n, near)] + (j - near) * p if abs(near - j) <= 2 else None
                 if x is not None:
                     out[key] = Region(page, (x - p / 2, y0 - 0.2 * th, x + p / 2, y1 + 0.2 * th), th)
-                    grid_of[key] = (at, t, n)
-    # a grid that puts a number the parse placed outside its own column's region is wrong about
-    # the page (its pitch, its origin): what it says of the blanks beside them is worth nothing
-    wrong = {grid_of[k] for k, region in out.items() if by_key[k].cell is not None
-             and not _inside(cells[by_key[k].cell], region)}
-    return {k: region for k, region in out.items() if grid_of[k] not in wrong}
-
-
-def _inside(cell: Cell, region: Region) -> bool:
-    if cell.bbox is None or cell.page != region.page:
-        return True
-    x = (cell.bbox[0] + cell.bbox[2]) / 2
-    return region.box[0] <= x <= region.box[2]
+    return out
 
 
 def _spanned(centre: dict, pitch: dict, page: int, t: int, n: int) -> list[tuple[float, float]]:
