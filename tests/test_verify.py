@@ -11,7 +11,7 @@ from extract import ingest
 from extract.cells import Box
 from extract.ocr import OcrPage, RapidOcr
 from extract.pipeline import extract_document
-from extract.reconcile import looked_again
+from extract.reconcile import looked_again, not_looked_at
 from extract.records import Reading, Recognized, SecondLook
 from extract.schema import DECIMAL_KEYS, SIGNED_KEYS
 from extract.verify import VerifyOptions, _dash_before, _ink_box, _level_stroke
@@ -108,6 +108,14 @@ def test_a_dash_is_a_zero_mark_and_a_digit_is_not():
     assert _level_stroke((0, 0, 24, 4), th)  # — printed for a zero
     assert not _level_stroke((0, 0, 24, 30), th)  # 18: digits are tall
     assert not _level_stroke((0, 0, 6, 4), th)  # a speck is no stroke
+
+
+def test_a_blank_no_one_saw_goes_to_a_person():
+    blank = Reading("proactive.licensing.decisions", 0, "", 0.9999, "read", placement=0.9999)
+    unseen = not_looked_at(blank)
+    assert unseen.status == "needs_review" and unseen.reason.startswith("blank_unseen") and unseen.doubt == "unseen"
+    number = Reading("proactive.licensing.decisions", 39, "39", 0.99, "read", bbox=(0, 0, 20, 30))
+    assert not_looked_at(number) == number  # a number read has its own box: nothing to look for
 
 
 def test_what_a_second_look_makes_of_a_cell():
