@@ -737,10 +737,17 @@ def _release(readings: list[Reading], idents: list[Identity], failing: list[Iden
     # that still add up, so a cell the recogniser doubts stays with a person
     by_key = {r.key: r for r in readings}
     whole = {k for k in _whole_line(readings, idents, broken) if _read_surely(by_key[k])}
-    return [replace(r, status="read", confidence=max(r.confidence, VOUCHED), reason=None)
-            if r.status == "needs_review" and r.doubt is None and r.key not in missing
-            and (count.get(r.key, 0) >= 2 and r.key.split(".", 1)[0] not in tables or r.key in whole) else r
-            for r in readings]
+    # a blank no one saw, in a row of nothing but blanks, is vouched for like a place: a number
+    # lost there breaks its column's sum (no neighbour of its row can have shifted to hide it)
+    rows: dict[str, list[Reading]] = {}
+    for r in readings:
+        rows.setdefault(_row_of(r.key), []).append(r)
+    blank_rows = {row for row, rs in rows.items() if all(x.bbox is None and x.value == 0 for x in rs)}
+    return [replace(r, status="read", confidence=max(r.confidence, VOUCHED), reason=None, doubt=None)
+            if r.status == "needs_review" and (r.doubt is None or r.doubt == "unseen" and _row_of(r.key) in blank_rows)
+            and r.key not in missing
+            and (count.get(r.key, 0) >= 2 and r.key.split(".", 1)[0] not in tables or r.key in whole and r.doubt is None)
+            else r for r in readings]
 
 
 def _read_surely(r: Reading) -> bool:
