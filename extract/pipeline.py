@@ -6,10 +6,11 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from . import ingest, metadata, reconcile
+from . import flat, ingest, metadata, reconcile
 from .normalize import normalize, parse_number
 from .ocr import default_engine
-from .records import Basis, Cell, Check, Document, ExtractError, Figure, Number, Reading, Report, Template
+from .records import Basis, Cell, Check, Document, ExtractError, Figure, Metadata, Number, Reading, Report, Template
+from .schema import Variant
 from .structure import Parse, StructureModel, StructureModels, cut_merged, is_scanned, marks
 from .verify import VerifyOptions, second_look
 
@@ -38,6 +39,10 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
     """``engine``: what recognises the crops of a scan's second look (by default the OCR engine)."""
     model = (model or load_model()).for_cells(doc.cells)
     meta = metadata.read(doc.text)
+    if doc.source.kind == "text":
+        report = _read_flat(doc, meta, model)
+        if report is not None:
+            return report
     parse, doc.cells = parse_cells(doc.cells, model, meta.layout)  # the sequence the readings refer to
     unanchored = _require_tables(parse, doc)
     scanned = doc.source.kind in SCANNED  # its characters are an OCR engine's, not the report's own
@@ -51,6 +56,26 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
     readings, checks = reconcile_basis(basis, meta.figures)
     template = Template(parse.variant, round(parse.template_p, 4), parse.rival.variant if parse.rival else None)
     return Report(doc.source, meta, parse.variant.layout, readings, checks, basis, template)
+
+
+def _read_flat(doc: Document, meta: Metadata, model: StructureModel) -> Report | None:
+    """A crawler's flat text (``flat``): its tables' cells ran together, so no cell sequence
+    holds them; their rows' digits are split by the tables' sums.  None for any other text."""
+    layout = meta.layout or flat.layout_of(doc.text)
+    if layout is None:
+        return None
+    split = flat.label_pattern(_OTHER_SUBROW).search(flat.clean(doc.text)) is not None
+    variant = Variant(layout, split)
+    found = flat.read(doc.text, variant, meta.figures)
+    if found is None:
+        return None
+    readings, missing = found
+    basis = Basis(tuple(readings), frozenset(missing), variant, model.strong, True, 0)
+    readings, checks = reconcile_basis(basis, meta.figures)
+    return Report(doc.source, meta, layout, readings, checks, basis, Template(variant))
+
+
+_OTHER_SUBROW = next(r.label for r in Variant("2021", True).rows if r.name == "requests.other.overdue_correction")
 
 
 def _template_doubt(readings: list[Reading], parse: Parse, cells: list[Cell], unanchored: set[str]) -> list[Reading]:

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from conftest import SEEDS, SHARED, run_cli
+from conftest import SEEDS, SHARED, flatten, run_cli, truth
 
 
 def test_seed_reports_are_exact(tmp_path, seeds):
@@ -29,10 +29,10 @@ def test_seed_reports_are_exact(tmp_path, seeds):
     assert len(narrative) >= 5 and all(c["holds"] and c["verdict"] == "ok" for c in narrative), narrative
 
 
-def test_crawler_text_is_read_never_refused_and_never_silently_wrong(tmp_path):
-    # web pages as an archive's crawler stored them (tags stripped, cells run together): the
-    # reports print their title and tables' headings, so they are read; what the text does not
-    # anchor goes to a person, and every key the report may print is in the output
+def test_crawler_text_splits_its_run_together_cells_by_the_tables_sums(tmp_path):
+    # web pages as an archive's crawler stored them (tags stripped, a row's cells run together:
+    # 规章000行政规范性文件417): every cell the flat text and the sums determine is right and
+    # read; a cell they leave ambiguous goes to a person with the true value among its candidates
     crawl = SHARED / "corpus" / "crawl"
     files = sorted(crawl.glob("*.txt"))
     assert len(files) == 4, f"crawl corpus not found at {crawl}"
@@ -41,6 +41,18 @@ def test_crawler_text_is_read_never_refused_and_never_silently_wrong(tmp_path):
     assert result.returncode == 0, result.stderr
     score = subprocess.run([sys.executable, str(SHARED / "tools" / "score.py"), "--pairs", str(crawl), str(out)],
                            capture_output=True, text=True)
-    figures = dict(re.findall(r"(\w+)=(\S+)", score.stdout.strip().splitlines()[-1]))
+    lines = score.stdout.strip().splitlines()
+    figures = dict(re.findall(r"(\w+)=(\S+)", lines[-1]))
     assert figures["docs"] == "4" and figures["silent_errors"] == "0", score.stdout
     assert figures["meta"] == "4/4", score.stdout
+    for line in lines[:-1]:
+        each = dict(re.findall(r"(\w+)=(\S+)", line))
+        assert float(each["accuracy"]) >= 0.95, line
+        assert int(each["review"]) <= 0.10 * int(each["cells"]), line
+    for path in files:
+        want = flatten(truth(path)["values"])
+        cells = json.loads((out / f"{path.stem}.json").read_text(encoding="utf-8"))["cells"]
+        for c in cells:
+            if c["status"] == "needs_review" and c["value"] != want[c["key"]]:
+                assert c["review_reason"].startswith("split_ambiguous"), c
+                assert want[c["key"]] in [v for v, _ in c.get("candidates", [])], (path.name, c)

@@ -475,6 +475,47 @@ def to_markdown(s: Sample, rng: random.Random | None = None) -> tuple[str, set[s
     return "\n".join(parts), faults
 
 
+# how web crawlers flatten a report's HTML tables when they strip its tags
+CRAWL_STYLES = ("glued", "spaced", "some_spaces", "markup", "units")
+_JUNK = ("<!--[if !supportMisalignedColumns]-->", "<![endif]-->", "&nbsp;", "<o:p></o:p>", "<span>", "</span>")
+
+
+def to_crawl(s: Sample, rng: random.Random | None = None, style: str = "glued") -> str:
+    """The sample as a web crawler stores its page: a few lines of the crawler's own, then the
+    page's text with the tags stripped, the tables' cells run together as ``style`` says
+    (``CRAWL_STYLES``): no spaces at all, cells space-joined, spaces here and there, junk
+    markup left in, units in cells (``2笔``, ``984361元``).  Blank cells leave nothing."""
+    rng = rng or random.Random(0)
+    rows, _ = print_rows(s.values, s.variant, rng)
+    cells = []
+    for row in rows:
+        for text, key in row:
+            text = "0" if text == "00" else text  # a print artefact no HTML cell holds
+            if style == "units" and key and not _is_label(key) and text and text[-1].isdigit():
+                unit = ("笔" if key.endswith(".items") else "元" if key.endswith(".amount") else
+                        "件" if key.startswith("proactive.") and rng.random() < 0.5 else "")
+                text += unit
+            cells.append(text.strip(" "))
+    gap = {"glued": 0.0, "spaced": 1.0, "some_spaces": 0.5, "markup": rng.choice((0.0, 1.0)),
+           "units": rng.choice((0.0, 1.0))}[style]
+    flat = cells[0]
+    for c in cells[1:]:
+        joint = " " if rng.random() < gap else ""
+        if style == "markup" and rng.random() < 0.06:
+            joint += rng.choice(_JUNK)
+        flat += joint + c
+    v = s.values
+    prose = [f"{s.year}年，本机关认真贯彻落实《中华人民共和国政府信息公开条例》，扎实推进政务公开工作。"]
+    if rng.random() < 0.5:
+        prose.append(f"全年共收到政府信息公开申请{v['requests.new_received.total']}件。")
+    title = f"{s.agency}{s.year}年政府信息公开工作年度报告"
+    body = ("".join(["一、总体情况", *prose, "二、主动公开政府信息情况", flat,
+                     "五、存在的主要问题及改进情况下一步，我们将进一步加强政务公开工作。六、其他需要报告的事项无。",
+                     s.agency, f"{s.year + 1}年1月{rng.randint(1, 28)}日"]))
+    return "\n".join([f"标题: {title}", f"发布时间: {s.year + 1}-01-{rng.randint(10, 28)} 09:30", "栏目: 政府信息公开年报",
+                      "=" * 20 + " 正文 " + "=" * 20, body])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0)
