@@ -38,7 +38,6 @@ _ALIKE = {"“": "[“”\"「」『』]", "”": "[“”\"「」『』]", "（
           "、": "[、.．，,]", "/": "[/／]", "，": "[，,]"}
 ZERO, DASH = "z", "m"  # among a run's characters: a zero mark; a hyphen (a zero mark, or a minus sign)
 MAX_SPLITS = 4000  # splits of one row enumerated at most: beyond, the row goes to a person
-MAX_COMBOS = 20000  # joint choices over the ambiguous rows a sum binds, at most
 _DIGITS = 9  # the longest count a cell holds (money may be longer)
 
 
@@ -354,28 +353,59 @@ def _decide(options: dict[str, list[Split]], found: dict[str, Run], row_of: dict
     for group in _bound([n for n in options if n not in chosen], idents, row_of):
         rows = sorted(group)
         near = [i for i in idents if any(row_of.get(k) in group for k in i.keys)]
-        if math.prod(len(options[r]) for r in rows) > MAX_COMBOS:
-            parts = [[r] for r in rows]  # too many together: each row on its own sums
-        else:
-            parts = [rows]
-        for part in parts:
-            combos = list(itertools.product(*(options[r] for r in part)))
-            scored = []
-            for combo in combos:
-                values = dict(fixed)
-                for r, s in zip(part, combo):
-                    values.update(zip(found[r].row.keys, s.values))
-                mine = [i for i in near if all(k in values for k in i.keys)]
-                cost = sum(s.cost for s in combo) if spaced else 0
-                scored.append(((_violations(mine, values), cost), -_prior(combo, part, found), combo))
-            top = min(score for score, _, _ in scored)
-            # the likeliest first, for the value a person is shown
-            best = [combo for score, _, combo in sorted(scored, key=lambda x: x[:2]) if score == top]
-            if top[0]:
-                broken |= set(part)
-            for n, r in enumerate(part):
-                chosen[r] = list(dict.fromkeys(c[n] for c in best))
+        usable = _joint(rows, options, found, near, fixed, spaced)
+        if usable is None:  # too many ways together to weigh: every row to a person
+            broken |= set(rows)
+            usable = ({r: options[r] for r in rows}, 1)
+        best, violations = usable
+        if violations:
+            broken |= set(rows)
+        for r in rows:  # the likeliest first, for the value a person is shown
+            chosen[r] = sorted(best[r], key=lambda s: -_prior((s,), [r], found))
     return chosen, broken
+
+
+MAX_STATES = 200_000  # partial sums the joint search keeps at most
+
+
+def _joint(rows: list[str], options: dict[str, list[Split]], found: dict[str, Run], idents: list[Identity],
+           fixed: dict[str, Number], spaced: bool) -> tuple[dict[str, list[Split]], int] | None:
+    """Every row's splits that some best joint choice takes, and how many identities the best
+    breaks: fewest broken first, then (``spaced``) fewest departures from the spaces.  A dynamic
+    programme over the rows whose state is each identity's running balance (parts less
+    totals), forward and backward, so that it is exact without trying every combination."""
+    def balance(values: dict[str, Number]) -> tuple:
+        return tuple(sum(values.get(k, 0) for k in i.parts) - sum(values.get(k, 0) for k in i.total) for i in idents)
+
+    step = {r: [(balance(dict(zip(found[r].row.keys, s.values))), s.cost if spaced else 0, s) for s in options[r]]
+            for r in rows}
+    forward = [{balance(fixed): 0}]
+    for r in rows:
+        nxt: dict[tuple, int] = {}
+        for state, cost in forward[-1].items():
+            for delta, c, _ in step[r]:
+                key = tuple(round(a + b, 6) for a, b in zip(state, delta))
+                if cost + c < nxt.get(key, math.inf):
+                    nxt[key] = cost + c
+        if len(nxt) > MAX_STATES:
+            return None
+        forward.append(nxt)
+    score = lambda state: (sum(1 for x in state if abs(x) > 1e-6), forward[-1][state])  # noqa: E731
+    best = min(score(s) for s in forward[-1])
+    backward = {s: 0 for s in forward[-1] if score(s) == best}
+    usable: dict[str, list[Split]] = {}
+    for n in range(len(rows) - 1, -1, -1):
+        here: dict[tuple, int] = {}
+        mine: list[Split] = []
+        for state, cost in forward[n].items():
+            for delta, c, split in step[rows[n]]:
+                key = tuple(round(a + b, 6) for a, b in zip(state, delta))
+                if key in backward and cost + c + backward[key] == best[1]:
+                    here[state] = min(here.get(state, math.inf), c + backward[key])
+                    mine.append(split)
+        usable[rows[n]] = list(dict.fromkeys(mine))
+        backward = here
+    return usable, best[0]
 
 
 def _prior(combo: tuple[Split, ...], rows: list[str], found: dict[str, Run]) -> float:
