@@ -252,9 +252,10 @@ def read(text: str, variant: Variant, figures: tuple[Figure, ...] = ()) -> tuple
         if run.stray:  # digits the run does not hold: what the row printed is not all understood
             reasons[name] = f"characters after it the reader could not place ({run.stray.strip()[:20]!r})"
         fit, complete = fitting[name]
-        # a split its sums vouch for is the row's; one no sum checks may hide a blank (``48``
-        # may be 4 | 8, or 48 beside a blank cell)
-        if not fit or not own[name]:
+        # digits that split one way only, into a split its sums vouch for, are the row's; where
+        # they split several ways, or no sum checks them, a blank may hide among them (``48`` may
+        # be 4 | 8, or 48 beside a blank cell; 3 90 1 2 96 adds up, and so does 39 0 12 9 60 _)
+        if not fit or not own[name] or len(splits(run, limit=2)[0]) > 1:
             more, whole = splits(run, True, own[name])
             fit, complete = list({s.values: s for s in fit + more}.values()), complete and whole
         # a row of one digit a cell that does not add up is the report's own error, as printed

@@ -23,7 +23,16 @@ from extract.ingest import parse_text
 from extract.pipeline import extract_document, parse_cells, read_tables
 from extract.records import Document, Source
 from extract.structure import StructureModel, StructureModels
-from training.generate import CONVERTER_FAULTS, CRAWL_STYLES, PERTURBATIONS, as_scanned, sample, to_crawl, to_markdown
+from training.generate import (
+    CONVERTER_FAULTS,
+    CRAWL_STYLES,
+    PERTURBATIONS,
+    as_scanned,
+    print_rows,
+    sample,
+    to_crawl,
+    to_markdown,
+)
 from training.train import MODEL_DIR
 
 EVAL_SEED = 1_000_000  # never used by training (0..) or calibration (500_000..)
@@ -101,12 +110,17 @@ def evaluate(model: StructureModels | StructureModel, count: int = 1000, start: 
 
 def evaluate_crawl(model: StructureModels | StructureModel, count: int = 500, start: int = EVAL_SEED) -> dict[str, Score]:
     """The whole pipeline on reports as web crawlers store them (``generate.to_crawl``), the
-    styles in turn; a score per style.  A key the output lacks counts as wrong and silent."""
-    scores = {style: Score() for style in CRAWL_STYLES}
+    styles in turn; a score per style, for pages that print their zeros and for those that
+    leave them blank (whose flat text cannot say which cell a number was in).  A key the
+    output lacks counts as wrong and silent."""
+    scores = {f"{style}, zeros {kind}": Score() for style in CRAWL_STYLES for kind in ("printed", "blank")}
     for seed in range(start, start + count):
         style = CRAWL_STYLES[seed % len(CRAWL_STYLES)]
-        s, score = sample(seed), scores[style]
+        s = sample(seed)
         text = to_crawl(s, random.Random(seed), style)
+        # a page that prints its zeros as blank cells leaves nothing of them in the flat text
+        blank = print_rows(s.values, s.variant, random.Random(seed))[1]["zero"] == ""
+        score = scores[f"{style}, zeros {'blank' if blank else 'printed'}"]
         doc = Document(Source(f"crawl-{seed}.txt", "", 1, "text"), text, parse_text(text))
         try:
             report = extract_document(doc, model)
