@@ -188,7 +188,7 @@ def parse_text(text: str) -> list[Cell]:
     write, also inside a ``.txt``) are read as their rows.
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if sum(bool(_PIPE_ROW.match(ln)) for ln in lines) >= 3:
+    if is_markdown(text):
         return _rows_to_cells(_markdown_rows(lines))
     tabbed = [ln for ln in lines if "\t" in ln]
     if not tabbed:
@@ -201,6 +201,11 @@ def parse_text(text: str) -> list[Cell]:
 # a markdown table row (``| label | 1 | 2 |``), and its header separator (``|---|:---:|``)
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _PIPE_RULE = re.compile(r"^\s*\|?(\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*$")
+
+
+def is_markdown(text: str) -> bool:
+    """Text that holds markdown pipe tables (three pipe rows or more)."""
+    return sum(bool(_PIPE_ROW.match(ln)) for ln in text.splitlines()) >= 3
 
 
 def _markdown_rows(lines: list[str]) -> list[list[str]]:

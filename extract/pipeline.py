@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +51,8 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
     if scanned and doc.images:
         readings = look_again(readings, parse, doc, model, engine or default_engine(device), options)
     readings = _template_doubt(readings, parse, doc.cells, unanchored)
+    if doc.source.kind == "text" and ingest.is_markdown(doc.text):
+        readings = cells_lost(readings, parse, doc.cells)
     readings = reconcile.tables_not_found(readings, unanchored)
     basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not scanned,
                   len(parse.strays(doc.cells)))
@@ -93,6 +96,29 @@ def _template_doubt(readings: list[Reading], parse: Parse, cells: list[Cell], un
     extra = [k for k in rival.keys if k not in own] if rival.layout == parse.variant.layout else []
     readings = readings + [Reading(k, 0, "", 0.0, "needs_review") for k in extra]
     return reconcile.template_doubt(readings, doubt | set(extra), detail)
+
+
+def cells_lost(readings: list[Reading], parse: Parse, cells: list[Cell]) -> list[Reading]:
+    """A markdown row that prints fewer value cells than its row has (a converter drops empty
+    cells): which cell each number belongs in is not known, so the row goes to a person."""
+    short: dict[str, str] = {}
+    value = lambda c: not _CJK.search(c.text.replace("无", ""))  # noqa: E731
+    for row in parse.variant.rows:
+        at = parse.anchors.get(row.name)
+        if at is None or not row.keys:
+            continue
+        if row.table == "review_litigation":  # 表四's values stand on a line of their own, under its headings
+            lines = {cells[a.cell].row for a in parse.assignments if a.key in row.keys and a.cell is not None}
+            after = [c for c in cells if c.row in lines and value(c)]
+        else:
+            label = cells[at]
+            after = [c for c in cells if c.row == label.row and c.col > label.col and value(c)]
+        if len(after) < len(row.keys):
+            short.update((k, f"its row prints {len(after)} value cells for {len(row.keys)}: cells were lost") for k in row.keys)
+    return reconcile.placement_doubt(readings, short) if short else readings
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _variant_name(v) -> str:

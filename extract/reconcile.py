@@ -232,6 +232,12 @@ def template_doubt(readings: list[Reading], keys: set[str], detail: str) -> list
             if r.key in keys else r for r in readings]
 
 
+def placement_doubt(readings: list[Reading], keys: dict[str, str]) -> list[Reading]:
+    """Keys whose place the source leaves in doubt go to a person, and stay (``doubt``), with why."""
+    return [replace(r, status="needs_review", doubt="placement", reason=why("placement", keys[r.key]))
+            if r.key in keys else r for r in readings]
+
+
 def tables_not_found(readings: list[Reading], tables: set[str]) -> list[Reading]:
     """Every key of a table whose rows were not found (its headings printed, its row labels not
     read) goes to a person, and stays (``doubt``): nothing anchors where its numbers belong."""

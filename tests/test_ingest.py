@@ -189,3 +189,21 @@ def test_markdown_tables_read_as_their_cells(tmp_path):
         # (a 表四 cell one sum checks may be sent to a person: the header as a converter lays it out)
         assert sum(r.status == "needs_review" for r in report.readings) <= 2, name
         every_key_is_there(report)
+
+
+def test_a_markdown_row_that_lost_cells_goes_to_a_person(tmp_path):
+    # a converter that drops a row's empty cells shifts its numbers left: which cell each belongs
+    # in is not known (表二 has no sum to tell), so the row is sent to a person, never read
+    want = truth(SEEDS / "003_13dc86c238fc634d.txt")["values"]
+    grids = national_tables(flatten(want), Variant("2021", True))
+    text = _markdown(grids)
+    row = next(ln for ln in text.splitlines() if ln.startswith("| 行政规范性文件 |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    lost = "| " + " | ".join([cells[0], *cells[2:]]) + " |"  # the first value cell dropped
+    f = tmp_path / "lost.md"
+    f.write_text(text.replace(row, lost), encoding="utf-8")
+    got = {r.key: r for r in extract(f).readings}
+    for column in ("issued", "repealed", "in_force"):
+        r = got[f"proactive.normative_docs.{column}"]
+        assert r.status == "needs_review" and r.reason.startswith("placement"), r
+    assert got["proactive.regulations.issued"].status == "read"
