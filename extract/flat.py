@@ -38,6 +38,7 @@ _ALIKE = {"“": "[“”\"「」『』]", "”": "[“”\"「」『』]", "（
           "、": "[、.．，,]", "/": "[/／]", "，": "[，,]"}
 ZERO, DASH = "z", "m"  # among a run's characters: a zero mark; a hyphen (a zero mark, or a minus sign)
 MAX_SPLITS = 4000  # splits of one row enumerated at most: beyond, the row goes to a person
+MAX_STEPS = 1_000_000  # steps of one row's enumeration at most: a safety net against a pathological page (the same)
 _DIGITS = 9  # the longest count a cell holds (money may be longer)
 
 
@@ -199,11 +200,12 @@ def _splits(run: Run, chars: str, blanks: bool, checks: list[tuple[list[int], li
     for parts, total in checks:
         due.setdefault(max(parts + total), []).append((parts, total))
     out: list[Split] = []
-    complete = True
+    complete, budget = True, MAX_STEPS
 
     def walk(i: int, pos: int, values: list, tokens: list, cost: int) -> None:
-        nonlocal complete
-        if len(out) >= limit:
+        nonlocal complete, budget
+        budget -= 1
+        if len(out) >= limit or budget < 0:
             complete = False
             return
         if any(sum(values[p] for p in parts) != sum(values[t] for t in total) for parts, total in due.get(i - 1, ())):
@@ -284,8 +286,10 @@ def read(text: str, variant: Variant, figures: tuple[Figure, ...] = ()) -> tuple
     if spaced:  # a row whose splits all depart from its spaces may hide a blank (``12 16  702``)
         for name, opts in options.items():
             if name not in reasons and min(s.cost for s in opts) > 0:
-                more = splits(found[name], True, own[name])[0]
+                more, whole = splits(found[name], True, own[name])
                 options[name] = list({s.values: s for s in opts + more}.values())
+                if not whole:
+                    reasons[name] = "its digits split too many ways to try"
     chosen, broken = _decide(options, found, row_of, idents + prose, constants, spaced)
     # a sum the choices break: its rows' own sums may have held by chance (13 24 0 0 0 _ 37 read
     # as 1 32 4 0 0 0 37), so every split of them, blanks too, is weighed again with it
@@ -293,8 +297,10 @@ def read(text: str, variant: Variant, figures: tuple[Figure, ...] = ()) -> tuple
     again = {row_of[k] for i in failing for k in i.keys} - set(reasons)
     if again:
         for name in again:
-            more = splits(found[name], True, own[name])[0]
+            more, whole = splits(found[name], True, own[name])
             options[name] = list({s.values: s for s in options[name] + more}.values())
+            if not whole:
+                reasons[name] = "its digits split too many ways to try"
         chosen, broken = _decide(options, found, row_of, idents + prose, constants, spaced)
         for i in _failing(idents, chosen, found):  # still broken: a row split more than one way may be why
             for name in {row_of[k] for k in i.keys}:
