@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from .reconcile import Identity, identities, stated, why
 from .records import Figure, Number, Reading
-from .schema import DECIMAL_KEYS, LAYOUT_MARKERS, SIGNED_KEYS, RowSpec, Variant
+from .schema import DECIMAL_KEYS, SIGNED_KEYS, RowSpec, Variant
 
 # markup a crawler left in the text (conditional comments, stray tags, entities)
 _MARKUP = re.compile(r"<!--.*?-->|<!\[[^\]]{0,80}\]-*>|</?[a-zA-Z][^<>]{0,200}>|&nbsp;|&#160;", re.S)
@@ -36,6 +36,7 @@ _RUN = re.compile(r"(?:[\d.\- —–/无]|(?<=\d)[,，](?=\d{3})|万元|[元笔�
 _NUMBERING = re.compile(r"^(?:([一二三四五六七八九十]+)、|（([一二三四五六七八九十]+)）|(\d+)[.．、])")
 _ALIKE = {"“": "[“”\"「」『』]", "”": "[“”\"「」『』]", "（": "[（(]", "）": "[）)]", "．": "[.．、]", ".": "[.．、]",
           "、": "[、.．，,]", "/": "[/／]", "，": "[，,]"}
+_OTHER_SUBROW = next(r.label for r in Variant("2021", True).rows if r.name == "requests.other.overdue_correction")
 ZERO, DASH = "z", "m"  # among a run's characters: a zero mark; a hyphen (a zero mark, or a minus sign)
 MAX_SPLITS = 4000  # splits of one row enumerated at most: beyond, the row goes to a person
 MAX_STEPS = 1_000_000  # steps of one row's enumeration at most: a safety net against a pathological page (the same)
@@ -235,10 +236,12 @@ def _violations(idents: list[Identity], values: dict[str, Number]) -> int:
     return sum(1 for i in idents if abs(sum(values[k] for k in i.parts) - sum(values[k] for k in i.total)) > 1e-6)
 
 
-def read(text: str, variant: Variant, figures: tuple[Figure, ...] = ()) -> tuple[list[Reading], set[str]] | None:
-    """The readings of a flat text's tables, and the keys no label was found for; None when the
+def read(text: str, layout: str, figures: tuple[Figure, ...] = ()) -> tuple[Variant, list[Reading], set[str]] | None:
+    """The variant of a flat text's tables (of ``layout``: its （六） in sub-items when the page
+    prints their labels), their readings, and the keys no label was found for; None when the
     text is not flat (its table rows stand on lines of their own)."""
     text = clean(text)
+    variant = Variant(layout, label_pattern(_OTHER_SUBROW).search(text) is not None)
     runs, spans = _runs(text, variant)
     if not is_flat(text, runs, spans):
         return None
@@ -325,7 +328,7 @@ def read(text: str, variant: Variant, figures: tuple[Figure, ...] = ()) -> tuple
                                     candidates=candidates, placement=1.0, doubt="split",
                                     reason=why("split_ambiguous", f"{run.row.label} {run.text.strip()!r}: {detail}")))
     missing = {k for r in variant.rows if r.keys and r.name not in found for k in r.keys}
-    return readings, missing
+    return variant, readings, missing
 
 
 def _failing(idents: list[Identity], chosen: dict[str, list[Split]], found: dict[str, Run]) -> list[Identity]:
@@ -435,10 +438,3 @@ def _bound(rows: list[str], idents: list[Identity], row_of: dict[str, str]) -> l
             mine |= g
         groups.append(mine)
     return groups
-
-
-def layout_of(text: str) -> str | None:
-    """The layout a flat text's 表二 headings name."""
-    votes = {layout: sum(text.count(m) for m in marks) for layout, marks in LAYOUT_MARKERS.items()}
-    best = max(votes, key=votes.get)
-    return best if votes[best] else None

@@ -11,7 +11,6 @@ from . import flat, ingest, metadata, reconcile
 from .normalize import normalize, parse_number
 from .ocr import default_engine
 from .records import Basis, Cell, Check, Document, ExtractError, Figure, Metadata, Number, Reading, Report, Template
-from .schema import Variant
 from .structure import Parse, StructureModel, StructureModels, cut_merged, is_scanned, marks
 from .verify import VerifyOptions, second_look
 
@@ -64,21 +63,13 @@ def extract_document(doc: Document, model: StructureModels | StructureModel | No
 def _read_flat(doc: Document, meta: Metadata, model: StructureModel) -> Report | None:
     """A crawler's flat text (``flat``): its tables' cells ran together, so no cell sequence
     holds them; their rows' digits are split by the tables' sums.  None for any other text."""
-    layout = meta.layout or flat.layout_of(doc.text)
-    if layout is None:
-        return None
-    split = flat.label_pattern(_OTHER_SUBROW).search(flat.clean(doc.text)) is not None
-    variant = Variant(layout, split)
-    found = flat.read(doc.text, variant, meta.figures)
+    found = flat.read(doc.text, meta.layout, meta.figures) if meta.layout else None
     if found is None:
         return None
-    readings, missing = found
+    variant, readings, missing = found
     basis = Basis(tuple(readings), frozenset(missing), variant, model.strong, True, 0)
     readings, checks = reconcile_basis(basis, meta.figures)
-    return Report(doc.source, meta, layout, readings, checks, basis, Template(variant))
-
-
-_OTHER_SUBROW = next(r.label for r in Variant("2021", True).rows if r.name == "requests.other.overdue_correction")
+    return Report(doc.source, meta, variant.layout, readings, checks, basis, Template(variant))
 
 
 def _template_doubt(readings: list[Reading], parse: Parse, cells: list[Cell], unanchored: set[str]) -> list[Reading]:
