@@ -10,7 +10,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("EXTRACT_SHARED", ROOT.parent / "shared"))
+
+
+def _shared() -> Path:
+    """The shared corpus: $EXTRACT_SHARED, else ``../shared``, else beside the repository this one
+    was cloned from (a clone in /tmp still finds the corpus its origin sits next to)."""
+    if "EXTRACT_SHARED" in os.environ:
+        return Path(os.environ["EXTRACT_SHARED"])
+    here = ROOT.parent / "shared"
+    if here.is_dir():
+        return here
+    origin = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"], capture_output=True, text=True).stdout.strip()
+    origin = Path(origin.removeprefix("file://"))
+    if origin.is_absolute() and (origin.parent / "shared").is_dir():
+        return origin.parent / "shared"
+    return here
+
+
+SHARED = _shared()
 SEEDS = SHARED / "corpus" / "seeds"
 
 
