@@ -14,13 +14,20 @@ import hashlib
 import logging
 import multiprocessing
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .pipeline import ExtractOptions, Extractor
 from .records import Cell, ExtractError, Report
 from .store import Store
+
+LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
+# a worker is a core: processes side by side outrun one process's OCR threads (onnxruntime's
+# second thread on a page gives far less than a second process does); the store keeps page images
+BATCH = ExtractOptions(ocr_threads=1, keep_images=True)
 
 SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt", ".html", ".htm", ".docx"})
 
@@ -49,6 +56,7 @@ class Summary:
     failed: int = 0
     skipped: int = 0  # already in the store (or the same bytes twice in this run)
     seconds: float = 0.0
+    review: Counter = field(default_factory=Counter)  # cells this run sent to review, by reason code
 
 
 def inputs(target: Path) -> list[Path | str]:
@@ -93,41 +101,28 @@ def plan(paths: Iterable[Path], store: Store) -> tuple[list[Job], int, list[tupl
 
 # --- the work of one file, in whichever process ------------------------------------------------
 
-@dataclass(slots=True)
-class _Worker:
-    """What a worker process (or Ray actor) keeps loaded between files."""
-
-    model: object
-    device: str
-    threads: int | None
-    keep_images: bool
-    ocr: object = None  # made at the first page that needs OCR
+_extractor: Extractor | None = None  # what a worker process (or Ray actor) keeps loaded between files
 
 
-_worker: _Worker | None = None
-
-
-def start_worker(device: str = "cpu", threads: int | None = None, keep_images: bool = True) -> None:
-    """Load the model once per worker (the OCR engine, on ``threads`` cores, when first needed)."""
-    from .pipeline import load_model
-
-    global _worker
-    _worker = _Worker(load_model(), device, threads, keep_images)
+def start_worker(options: ExtractOptions = ExtractOptions(), log_level: int = logging.WARNING) -> None:
+    """Load the model once per worker (the OCR engine when a page first needs it); a spawned
+    process logs as its parent asked (``extract -v``)."""
+    global _extractor
+    logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    _extractor = Extractor(options)
 
 
 def read_one(job: Job) -> Outcome:
-    from . import ingest
-    from .pipeline import extract_document
-
-    if _worker is None:
+    if _extractor is None:
         start_worker()
     t = time.perf_counter()
     try:
-        doc = ingest.read(job.path, ocr=_LazyEngine(), keep_images=_worker.keep_images)
+        doc = _extractor.read(job.path)
         if doc.source.sha256 != job.sha256:
             raise ExtractError(f"{job.path} changed while the batch ran")
-        report = extract_document(doc, _worker.model, engine=_worker.ocr, device=_worker.device)
-        images = doc.images if _worker.keep_images else {}  # a scan's pages are kept for its second look only
+        report = _extractor.convert_document(doc)
+        # a scan's pages are kept for its second look only, unless the store is to keep them
+        images = doc.images if _extractor.options.keep_images else {}
         return Outcome(job, report, images, doc.cells, seconds=time.perf_counter() - t)
     except ExtractError as e:
         return Outcome(job, error=str(e), seconds=time.perf_counter() - t)
@@ -135,22 +130,13 @@ def read_one(job: Job) -> Outcome:
         return Outcome(job, error=f"{job.path}: internal error: {e.__class__.__name__}: {e}", seconds=time.perf_counter() - t)
 
 
-class _LazyEngine:
-    """The worker's OCR engine, made at the first page that needs it."""
-
-    def read_page(self, image, page: int):
-        if _worker.ocr is None:
-            from .ocr import RapidOcr
-
-            _worker.ocr = RapidOcr(_worker.device, threads=_worker.threads)
-        return _worker.ocr.read_page(image, page)
-
-
 def _keep(store: Store, outcome: Outcome, summary: Summary) -> None:
     """One file's result into the store: its report, or its error."""
     if outcome.report is not None:
         store.add_report(outcome.report, outcome.images, outcome.cells, seconds=outcome.seconds)
         summary.done += 1
+        summary.review.update(r.reason.split(":", 1)[0] if r.reason else "unstated"
+                              for r in outcome.report.readings if r.status == "needs_review")
     else:
         store.record_failure(outcome.job.sha256, outcome.job.path, outcome.error or "unknown error")
         summary.failed += 1
@@ -158,9 +144,10 @@ def _keep(store: Store, outcome: Outcome, summary: Summary) -> None:
 
 # --- the run ------------------------------------------------------------------------------------
 
-def run(paths: Iterable[Path], store: Store, workers: int = 1, device: str = "cpu", keep_images: bool = True,
+def run(paths: Iterable[Path], store: Store, workers: int = 1, options: ExtractOptions = BATCH,
         progress: Callable[[int, int], None] | None = None) -> Summary:
-    """Read every new file into the store with ``workers`` processes (1: in this process)."""
+    """Read every new file into the store with ``workers`` processes (1: in this process), each
+    with an ``Extractor(options)``."""
     t0 = time.perf_counter()
     jobs, skipped, unreadable = plan(paths, store)
     summary = Summary(skipped=skipped)
@@ -174,18 +161,15 @@ def run(paths: Iterable[Path], store: Store, workers: int = 1, device: str = "cp
         if progress:
             progress(summary.done + summary.failed - len(unreadable), total)
 
-    # a worker is a core: processes side by side outrun one process's OCR threads (onnxruntime's
-    # second thread on a page gives far less than a second process does)
-    threads = 1
+    level = logging.getLogger("extract").getEffectiveLevel()
     if workers <= 1:
-        start_worker(device, threads, keep_images)
+        start_worker(options, level)
         for job in jobs:
             finish(read_one(job))
     else:
         # spawned, not forked: a fork of a process whose OCR engine already runs threads can hang
         spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=spawn, initializer=start_worker,
-                                 initargs=(device, threads, keep_images)) as pool:
+        with ProcessPoolExecutor(workers, mp_context=spawn, initializer=start_worker, initargs=(options, level)) as pool:
             # a bounded window of files in flight: page images wait in memory for the writer
             pending, queue = set(), iter(jobs)
             for job in queue:
@@ -206,9 +190,9 @@ class RayReader:
     """A Ray actor's reading of files: the model and OCR engine loaded once per actor, the file's
     bytes (from a path or object storage) read by Ray, its result sent back pickled."""
 
-    def __init__(self, done: frozenset[str], device: str, threads: int, keep_images: bool):
+    def __init__(self, done: frozenset[str], options: ExtractOptions):
         self.done = done
-        start_worker(device, threads, keep_images)
+        start_worker(options)
 
     def __call__(self, batch: dict) -> dict:
         import pickle
@@ -235,10 +219,10 @@ class RayReader:
 
 
 def run_ray(paths: list[str], store: Store, address: str | None = None, workers: int | None = None,
-            device: str = "cpu", keep_images: bool = True, progress: Callable[[int, int], None] | None = None) -> Summary:
+            options: ExtractOptions = BATCH, progress: Callable[[int, int], None] | None = None) -> Summary:
     """The same pipeline as a Ray Data job: ``paths`` may be local files or URLs Ray reads
     (``s3://…``); ``address`` a running cluster (None or "local": start one here).  Actors keep
-    the model loaded; on a cluster with GPUs and ``device="cuda"`` each takes a GPU.  The
+    an ``Extractor(options)`` loaded; on a cluster with GPUs and ``options.device="cuda"`` each takes a GPU.  The
     results are written here, into the same store, as each arrives."""
     import pickle
 
@@ -259,15 +243,14 @@ def run_ray(paths: list[str], store: Store, address: str | None = None, workers:
         store.record_failure(None, path, error)
         summary.failed += 1
     if names:
-        gpus = ray.cluster_resources().get("GPU", 0) if device == "cuda" else 0
+        gpus = ray.cluster_resources().get("GPU", 0) if options.device == "cuda" else 0
         actors = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         # reading is I/O: it takes no CPU from the actors (else they starve it on a small cluster)
         ds = ray.data.read_binary_files(names, include_paths=True, override_num_blocks=len(names),
                                         ray_remote_args={"num_cpus": 0})
         results = ds.map_batches(RayReader, batch_size=1, compute=ray.data.ActorPoolStrategy(size=actors),
                                  num_cpus=1, num_gpus=1 if gpus else 0,
-                                 fn_constructor_kwargs={"done": done, "device": device, "threads": 1,
-                                                        "keep_images": keep_images})
+                                 fn_constructor_kwargs={"done": done, "options": options})
         seen: set[str] = set()
         for row in results.iter_rows():
             if not row["outcome"]:

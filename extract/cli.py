@@ -15,6 +15,29 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Exact, checked numbers from 政府信息公开工作年度报告.")
 
 
+def _version(show: bool) -> None:
+    if show:
+        from . import __version__
+
+        typer.echo(f"extract {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                help="log each stage's time and decisions to stderr, a line per stage per page (-vv: more)"),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+) -> None:
+    """Exact, checked numbers from 政府信息公开工作年度报告."""
+    if verbose:
+        import logging
+
+        from .batch import LOG_FORMAT
+
+        logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+
+
 class Format(str, Enum):
     json = "json"
     csv = "csv"
@@ -29,14 +52,15 @@ def run(
     db: str | None = typer.Option(None, "--db", help="also store each report for review (a SQLite file or a database URL)"),
 ) -> None:
     """Extract the canonical tables of each report (the default command: `extract FILE ...`)."""
-    from . import ingest, output
-    from .pipeline import extract_document
+    from . import output
+    from .pipeline import ExtractOptions, Extractor
 
     store = _store(db) if db else None
+    extractor = Extractor(ExtractOptions(device=device, keep_images=store is not None))
 
     def extract(f: Path, device: str):
-        doc = ingest.read(f, device=device, keep_images=store is not None)
-        report = extract_document(doc, device=device)
+        doc = extractor.read(f)
+        report = extractor.convert_document(doc)
         if store is not None:
             store.add_report(report, doc.images, doc.cells)
         return report
@@ -105,6 +129,8 @@ def batch(
 ) -> None:
     """Read every report of a folder into the store; resumable (files already done are skipped,
     renamed copies too), parallel, and a failing file is recorded and passed over."""
+    from dataclasses import replace
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from . import batch as bulk
@@ -126,16 +152,20 @@ def batch(
             per_min = n / max(time.perf_counter() - t0, 1e-9) * 60
             bar.update(task, completed=n, total=total, rate=f"{per_min:.1f}/min")
 
+        options = replace(bulk.BATCH, device=device, keep_images=images)
         if ray:
             # actors: as many as asked, else one per CPU of the cluster
-            summary = bulk.run_ray([str(p) for p in paths], store, ray, workers or None, device, images, step)
+            summary = bulk.run_ray([str(p) for p in paths], store, ray, workers or None, options, step)
         elif any("://" in str(p) for p in paths):
             typer.echo("extract: URLs are read by Ray: add --ray ADDRESS (or --ray local)", err=True)
             raise typer.Exit(2)
         else:
-            summary = bulk.run(paths, store, workers or os.cpu_count() or 1, device, images, step)
+            summary = bulk.run(paths, store, workers or os.cpu_count() or 1, options, step)
     typer.echo(f"extract batch: {summary.done} read, {summary.failed} failed, {summary.skipped} already done "
                f"({summary.seconds:.0f} s)", err=True)
+    if summary.review:  # what sent this run's cells to a person
+        typer.echo(f"extract batch: {sum(summary.review.values())} cells to review: "
+                   + ", ".join(f"{reason} {n}" for reason, n in summary.review.most_common()), err=True)
     for path, error in store.failures()[-summary.failed:] if summary.failed else []:
         typer.echo(f"  failed: {error}" if path in error else f"  failed: {path}: {error}", err=True)
     found = breaks(store)
@@ -162,11 +192,12 @@ def years(
 @app.command("export")
 def export(
     db: str = typer.Option("results.sqlite", "--db", help="the results store"),
-    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or parquet"),
-    shape: str = typer.Option("wide", help="wide: one row per report, every key a column; long: one row per cell"),
-    out: Path | None = typer.Option(None, "-o", "--out", help="output file (default: stdout; parquet needs a file)"),
+    fmt: str = typer.Option("jsonl", "--format", "-f",
+                            help="jsonl, csv, parquet or xlsx (a workbook: a sheet per table, cells to review marked, and one of cells)"),
+    shape: str = typer.Option("wide", help="wide: one row per report, every key a column; long: one row per cell (xlsx holds both)"),
+    out: Path | None = typer.Option(None, "-o", "--out", help="output file (default: stdout; parquet and xlsx need a file)"),
 ) -> None:
-    """Every stored report, as a table."""
+    """Every stored report, as a table (or, as xlsx, a workbook of tables)."""
     from . import export as exporting
 
     try:
@@ -226,9 +257,15 @@ def _store(db: str, data_dir: Path | None = None):
 COMMANDS = {"run", "train", "review", "add-reviewer", "batch", "years", "export"}
 
 
+GLOBAL = {"-v", "-vv", "-vvv", "--verbose", "--version"}
+
+
 def main() -> None:
-    """``extract FILE`` runs the default command; ``extract train`` etc. the others."""
+    """``extract FILE`` runs the default command; ``extract train`` etc. the others.  ``-v`` and
+    ``--version`` may stand anywhere (``extract report.pdf -v``)."""
     argv = sys.argv[1:]
-    if argv and argv[0] not in COMMANDS and argv[0] not in ("--help", "-h"):
-        argv = ["run", *argv]
-    app(argv, prog_name="extract")
+    front = [a for a in argv if a in GLOBAL]
+    rest = [a for a in argv if a not in GLOBAL]
+    if rest and rest[0] not in COMMANDS and rest[0] not in ("--help", "-h") and "--version" not in front:
+        rest = ["run", *rest]
+    app([*front, *rest], prog_name="extract")

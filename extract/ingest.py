@@ -8,28 +8,33 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import logging
 import re
+import time
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
-from .pdf import MAX_PAGES
+from .pdf import MAX_PAGES, OCR_DPI
 from .records import Cell, Document, ExtractError, Source
 
+log = logging.getLogger("extract")
 MAX_BYTES = 50 * 1024 * 1024  # text-like reports are a few hundred KB; refuse absurd inputs early
 MAX_PDF_BYTES = 500 * 1024 * 1024
 _PROSE = 40  # a line longer than this with no table structure is running text, not a cell
 
 
-def read(path: str | Path, ocr=None, device: str = "cpu", keep_images: bool = False) -> Document:
+def read(path: str | Path, ocr=None, device: str = "cpu", keep_images: bool = False,
+         dpi: int = OCR_DPI, max_pages: int = MAX_PAGES) -> Document:
     """Read a report file of any supported kind.
 
     Pages with no usable text layer, and images, are read by ``ocr`` (by default
     the PP-OCR engine on ``device``); a usable text layer is never OCR'd.
     The document keeps the images of the pages OCR read (on the grid its boxes lie on), for
     the pipeline's second look; ``keep_images``: those of text-layer pages too, for a
-    reviewer's crops.
+    reviewer's crops.  A PDF's scanned pages are rendered at ``dpi``; a PDF or image is
+    read no further than ``max_pages``.
     """
     path = Path(path)
     try:
@@ -49,9 +54,9 @@ def read(path: str | Path, ocr=None, device: str = "cpu", keep_images: bool = Fa
     data = path.read_bytes()
     source = lambda kind, pages=1: Source(str(path), hashlib.sha256(data).hexdigest(), pages, kind)  # noqa: E731
     if kind == "pdf":
-        return read_pdf(data, path, source, ocr or _LazyOcr(device), keep_images)
+        return read_pdf(data, path, source, ocr or LazyOcr(lambda: _default_engine(device)), keep_images, dpi, max_pages)
     if kind == "image":
-        return read_image(data, path, source, ocr or _LazyOcr(device), keep_images)
+        return read_image(data, path, source, ocr or LazyOcr(lambda: _default_engine(device)), keep_images, max_pages)
     if kind == "docx":
         text, cells = parse_docx(data, path)
         return Document(source("docx"), text, cells)
@@ -105,27 +110,33 @@ def is_blank(image) -> bool:
     return float((image < float(np.median(image)) - 48).mean()) < 0.0005
 
 
-class _LazyOcr:
-    """The default engine, loaded only when a page actually needs OCR."""
+class LazyOcr:
+    """An OCR engine made by ``make`` only when a page actually needs OCR (a text layer never does)."""
 
-    def __init__(self, device: str):
-        self.device = device
+    def __init__(self, make):
+        self.make = make
 
     def read_page(self, image, page: int):
-        from .ocr import default_engine
+        return self.make().read_page(image, page)
 
-        return default_engine(self.device).read_page(image, page)
+
+def _default_engine(device: str):
+    from .ocr import default_engine
+
+    return default_engine(device)
 
 
 # --- PDF ----------------------------------------------------------------------------------
 
 
-def read_pdf(data: bytes, path: Path, source, ocr, keep_images: bool = False) -> Document:
+def read_pdf(data: bytes, path: Path, source, ocr, keep_images: bool = False, dpi: int = OCR_DPI,
+             max_pages: int = MAX_PAGES) -> Document:
     from . import pdf
     from .cells import CHAR_GAP, SEGMENT_GAP, PageBoxes, build_cells
 
     pages, scanned, images = [], 0, {}
-    for page in pdf.pages(data, str(path), keep_images=keep_images):
+    t = time.perf_counter()
+    for page in pdf.pages(data, str(path), ocr_dpi=dpi, max_pages=max_pages, keep_images=keep_images):
         gap = CHAR_GAP
         read = None
         if page.boxes is None:
@@ -136,6 +147,10 @@ def read_pdf(data: bytes, path: Path, source, ocr, keep_images: bool = False) ->
                 page.boxes = []
             scanned += 1
             gap = SEGMENT_GAP
+        log.info("ingest: %s: page %d: %s, %d boxes, %.2f s", path.name, page.number,
+                 "text layer" if gap == CHAR_GAP else "blank" if read is None else f"OCR at {dpi} dpi",
+                 len(page.boxes), time.perf_counter() - t)
+        t = time.perf_counter()
         # an OCR'd page's image is kept: the pipeline looks at it again (``verify``)
         if (keep_images or read is not None) and page.boxes:
             images[page.number] = page.image
@@ -146,15 +161,18 @@ def read_pdf(data: bytes, path: Path, source, ocr, keep_images: bool = False) ->
     return Document(source(kind, pdf.page_count(data, str(path))), text, cells, images)
 
 
-def _read_frame(ocr, frame, page: int, images: dict):
+def _read_frame(ocr, frame, name: str, page: int, images: dict):
+    t = time.perf_counter()
     if is_blank(frame):
+        log.info("ingest: %s: page %d: blank", name, page)
         return []
     read = ocr.read_page(frame, page)
     images[page] = read.image  # the pipeline looks at it again (``verify``)
+    log.info("ingest: %s: page %d: OCR, %d boxes, %.2f s", name, page, len(read.boxes), time.perf_counter() - t)
     return read.boxes
 
 
-def read_image(data: bytes, path: Path, source, ocr, keep_images: bool = False) -> Document:
+def read_image(data: bytes, path: Path, source, ocr, keep_images: bool = False, max_pages: int = MAX_PAGES) -> Document:
     """PNG, JPEG or (multi-page) TIFF scans, each frame a page."""
     import numpy as np
     from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -163,11 +181,11 @@ def read_image(data: bytes, path: Path, source, ocr, keep_images: bool = False) 
 
     try:
         img = Image.open(io.BytesIO(data))
-        frames = [np.asarray(frame.convert("L")) for _, frame in zip(range(MAX_PAGES), ImageSequence.Iterator(img))]
+        frames = [np.asarray(frame.convert("L")) for _, frame in zip(range(max_pages), ImageSequence.Iterator(img))]
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
         raise ExtractError(f"{path} is not a readable image ({e.__class__.__name__})") from None
     images: dict = {}
-    pages = [PageBoxes(_read_frame(ocr, frame, i + 1, images), frame.shape[0], SEGMENT_GAP)
+    pages = [PageBoxes(_read_frame(ocr, frame, path.name, i + 1, images), frame.shape[0], SEGMENT_GAP)
              for i, frame in enumerate(frames)]
     cells, text = build_cells(pages)
     return Document(source("image", len(frames)), text, cells, images)

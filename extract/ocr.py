@@ -32,7 +32,15 @@ class OcrPage:
 
 
 class OcrEngine(Protocol):
+    """What the pipeline needs of an OCR engine: a page's boxes (on the page turned upright),
+    and crops recognised again for the second look (``verify``).  ``RapidOcr`` is one; any
+    object with these two methods can be passed to ``Extractor(ocr=...)``."""
+
     def read_page(self, image: np.ndarray, page: int) -> OcrPage: ...
+
+    def recognize_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float, tuple[tuple[str, float], ...]]]:
+        """Text, score and, for numbers, the n-best digit readings (string, probability) of each crop."""
+        ...
 
 
 def gray(image: np.ndarray) -> np.ndarray:
@@ -440,6 +448,6 @@ def _bbox(quad) -> tuple[float, float, float, float]:
 
 
 @lru_cache(maxsize=2)
-def default_engine(device: str = "cpu") -> RapidOcr:
-    return RapidOcr(device)
+def default_engine(device: str = "cpu", threads: int | None = None) -> RapidOcr:
+    return RapidOcr(device, threads)
 

@@ -14,6 +14,7 @@ from .cells import Box
 from .records import ExtractError
 
 TEXT_DPI = 144  # the pixel grid bboxes of text-layer pages are reported on
+OCR_DPI = 200  # scanned pages are rendered at this resolution for OCR
 MAX_PAGES = 40  # the tables sit in a report's first pages; a 300-page file is read no further
 
 
@@ -41,7 +42,7 @@ def open_pdf(data: bytes, name: str) -> pdfium.PdfDocument:
         raise ExtractError(f"{name} is not a readable PDF ({e})") from None
 
 
-def pages(data: bytes, name: str, ocr_dpi: int = 200, max_pages: int = MAX_PAGES, keep_images: bool = False):
+def pages(data: bytes, name: str, ocr_dpi: int = OCR_DPI, max_pages: int = MAX_PAGES, keep_images: bool = False):
     """Yield the report's pages one at a time (a page image is freed before the next is made);
     ``keep_images``: text-layer pages come with their image too, on their boxes' grid."""
     pdf = open_pdf(data, name)

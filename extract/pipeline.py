@@ -1,15 +1,21 @@
 """The pipeline: ingest -> metadata -> structure -> reconciliation -> Report."""
 from __future__ import annotations
 
+import copy
+import logging
 import os
 import re
-from dataclasses import replace
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from . import flat, ingest, metadata, reconcile
 from .normalize import normalize, parse_number
-from .ocr import default_engine
+from .ocr import OcrEngine
+from .pdf import MAX_PAGES, OCR_DPI
 from .records import Basis, Cell, Check, Document, ExtractError, Figure, Metadata, Number, Reading, Report, Template
 from .structure import Parse, StructureModel, StructureModels, cut_merged, is_scanned, marks
 from .verify import VerifyOptions, second_look
@@ -26,38 +32,149 @@ def load_model(path: Path = MODEL_PATH) -> StructureModels:
     return joblib.load(path)
 
 
+@dataclass(frozen=True, slots=True)
+class ExtractOptions:
+    """How an ``Extractor`` reads reports.
+
+    The review thresholds are calibrated per model (text-like sources, and pages: scans and
+    PDF text layers) by ``extract train`` and kept in the model file; None takes them
+    (0.9 for a cell an arithmetic identity checks, 0.99 for one none does, for both of the
+    shipped models).  A higher threshold sends more cells to a person; a lower one than
+    calibrated risks silent errors."""
+
+    device: str = "cpu"  # where OCR runs: cpu, or cuda (pip install 'extract[gpu]')
+    ocr_threads: int | None = None  # onnxruntime threads of the default OCR engine (None: its own default)
+    ocr_dpi: int = OCR_DPI  # a PDF's scanned pages are rendered at this resolution for OCR
+    max_pages: int = MAX_PAGES  # a PDF or image is read no further (the tables sit at the front)
+    keep_images: bool = False  # keep text-layer pages' images too (a reviewer's crops)
+    threshold: float | None = None  # below this calibrated confidence a checked cell goes to review
+    threshold_unchecked: float | None = None  # the same for a cell no identity checks (表二)
+    verify: VerifyOptions = VerifyOptions()  # a scan's second look: ink in blank cells, every number read twice
+
+
+class Extractor:
+    """Reads report files into their canonical tables: ``Extractor().convert("report.pdf")``.
+
+    ``ocr``: the engine that reads scanned pages and recognises the second look's crops (any
+    ``OcrEngine``; by default PP-OCR through rapidocr on ``options.device``, made at the first
+    page that needs it).  ``model``: the structure model (by default the shipped one, or
+    ``$EXTRACT_MODEL``).  One Extractor keeps both loaded across files."""
+
+    def __init__(self, options: ExtractOptions = ExtractOptions(), ocr: OcrEngine | None = None,
+                 model: StructureModels | StructureModel | str | Path | None = None):
+        self.options = options
+        self._ocr = ocr
+        loaded = load_model(Path(model)) if isinstance(model, str | Path) else model or load_model()
+        self.model = _with_thresholds(loaded, options.threshold, options.threshold_unchecked)
+
+    @property
+    def ocr(self) -> OcrEngine:
+        if self._ocr is None:
+            from .ocr import default_engine
+
+            self._ocr = default_engine(self.options.device, self.options.ocr_threads)
+        return self._ocr
+
+    def convert(self, path: str | Path) -> Report:
+        """One report file (PDF, image, text, HTML, DOCX) into its canonical tables."""
+        return self.convert_document(self.read(path))
+
+    def read(self, path: str | Path) -> Document:
+        """The ingest stage alone: the file's text and cells (and, for scans, page images)."""
+        o = self.options
+        return ingest.read(path, ocr=ingest.LazyOcr(lambda: self.ocr), keep_images=o.keep_images, dpi=o.ocr_dpi, max_pages=o.max_pages)
+
+    def convert_document(self, doc: Document) -> Report:
+        """The stages after ingest: metadata, structure, the second look (scans), reconciliation."""
+        with _stage("metadata", doc) as note:
+            meta = metadata.read(doc.text)
+            note(f"agency {meta.agency!r}, year {meta.year}, layout {meta.layout}, {len(meta.figures)} prose figures")
+        model = self.model.for_cells(doc.cells)
+        if doc.source.kind == "text":
+            with _stage("flat text", doc) as note:
+                report = _read_flat(doc, meta, model)
+                note("its cells ran together" if report is not None else "its cells stand apart: the structure stage reads it")
+            if report is not None:
+                _log_result(doc, report)
+                return report
+        with _stage("structure", doc) as note:
+            parse, doc.cells = parse_cells(doc.cells, model, meta.layout)  # the sequence the readings refer to
+            note(f"{_variant_name(parse.variant)}, p={parse.template_p:.3f}, {len(parse.anchors)} rows anchored")
+            unanchored = _require_tables(parse, doc)
+            scanned = doc.source.kind in SCANNED  # its characters are an OCR engine's, not the report's own
+            readings, missing = readings_of(parse, doc.cells, model, scanned)
+        if scanned and doc.images:
+            with _stage("second look", doc) as note:
+                readings = look_again(readings, parse, doc, model, self.ocr, self.options.verify)
+                note(f"{len(doc.images)} pages")
+        readings = _template_doubt(readings, parse, doc.cells, unanchored)
+        if doc.source.kind == "text" and ingest.is_markdown(doc.text):
+            readings = cells_lost(readings, parse, doc.cells)
+        readings = reconcile.tables_not_found(readings, unanchored)
+        basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not scanned,
+                      len(parse.strays(doc.cells)))
+        with _stage("reconcile", doc):
+            readings, checks = reconcile_basis(basis, meta.figures)
+        template = Template(parse.variant, round(parse.template_p, 4), parse.rival.variant if parse.rival else None)
+        report = Report(doc.source, meta, parse.variant.layout, readings, checks, basis, template)
+        _log_result(doc, report)
+        return report
+
+    @staticmethod
+    def reconsider(report: Report, decided: dict[str, Number]) -> tuple[list[Reading], list[Check]]:
+        """A stored report reconciled again, with the values a person ``decided`` taken as certain
+        (review: the structure stage's readings are kept in ``report.basis``)."""
+        return reconcile_basis(report.basis, report.metadata.figures, decided)
+
+
+def _with_thresholds(model, threshold: float | None, unchecked: float | None):
+    """The model with review thresholds other than its calibrated ones (a copy: the loaded one is shared)."""
+    if threshold is None and unchecked is None:
+        return model
+    if isinstance(model, StructureModels):
+        return StructureModels(*(_with_thresholds(m, threshold, unchecked) for m in (model.text, model.scanned)),
+                              getattr(model, "fingerprint", None))
+    model = copy.copy(model)
+    model.threshold = model.threshold if threshold is None else threshold
+    model.threshold_unchecked = model.threshold_unchecked if unchecked is None else unchecked
+    return model
+
+
+log = logging.getLogger("extract")
+
+
+@contextmanager
+def _stage(name: str, doc: Document):
+    """Times a stage and logs it, one line, with what it decided (``note``)."""
+    notes: list[str] = []
+    t = time.perf_counter()
+    yield notes.append
+    log.info("%s: %s%s, %.3f s", name, Path(doc.source.path).name, "".join(f": {n}" for n in notes), time.perf_counter() - t)
+
+
+def _log_result(doc: Document, report: Report) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    reasons = Counter((r.reason or "").split(":", 1)[0] or "-" for r in report.readings if r.status == "needs_review")
+    verdicts = Counter(c.verdict for c in report.checks)
+    log.info("result: %s: %s layout, %d cells, checks %s, %d to review%s", Path(doc.source.path).name,
+             report.layout, len(report.readings), ", ".join(f"{k} {n}" for k, n in verdicts.most_common()),
+             sum(reasons.values()), f" ({', '.join(f'{k} {n}' for k, n in reasons.most_common())})" if reasons else "")
+
+
 def extract(path: str | Path, model: StructureModels | StructureModel | None = None, device: str = "cpu") -> Report:
-    """Read one report file into its canonical tables (``device``: where OCR runs, cpu or cuda)."""
-    return extract_document(ingest.read(path, device=device), model, device=device)
+    """Read one report file into its canonical tables: a shortcut for ``Extractor(...).convert(path)``."""
+    return Extractor(ExtractOptions(device=device), model=model).convert(path)
 
 
 SCANNED = ("pdf-scan", "image")  # source kinds whose characters an OCR engine read: not exact
 
 
-def extract_document(doc: Document, model: StructureModels | StructureModel | None = None, engine=None,
+def extract_document(doc: Document, model: StructureModels | StructureModel | None = None, engine: OcrEngine | None = None,
                      device: str = "cpu", options: VerifyOptions = VerifyOptions()) -> Report:
-    """``engine``: what recognises the crops of a scan's second look (by default the OCR engine)."""
-    model = (model or load_model()).for_cells(doc.cells)
-    meta = metadata.read(doc.text)
-    if doc.source.kind == "text":
-        report = _read_flat(doc, meta, model)
-        if report is not None:
-            return report
-    parse, doc.cells = parse_cells(doc.cells, model, meta.layout)  # the sequence the readings refer to
-    unanchored = _require_tables(parse, doc)
-    scanned = doc.source.kind in SCANNED  # its characters are an OCR engine's, not the report's own
-    readings, missing = readings_of(parse, doc.cells, model, scanned)
-    if scanned and doc.images:
-        readings = look_again(readings, parse, doc, model, engine or default_engine(device), options)
-    readings = _template_doubt(readings, parse, doc.cells, unanchored)
-    if doc.source.kind == "text" and ingest.is_markdown(doc.text):
-        readings = cells_lost(readings, parse, doc.cells)
-    readings = reconcile.tables_not_found(readings, unanchored)
-    basis = Basis(tuple(readings), frozenset(missing), parse.variant, model.strong, not scanned,
-                  len(parse.strays(doc.cells)))
-    readings, checks = reconcile_basis(basis, meta.figures)
-    template = Template(parse.variant, round(parse.template_p, 4), parse.rival.variant if parse.rival else None)
-    return Report(doc.source, meta, parse.variant.layout, readings, checks, basis, template)
+    """An ingested document through the later stages (``engine``: what recognises a scan's
+    second-look crops, by default the OCR engine on ``device``)."""
+    return Extractor(ExtractOptions(device=device, verify=options), ocr=engine, model=model).convert_document(doc)
 
 
 def _read_flat(doc: Document, meta: Metadata, model: StructureModel) -> Report | None:

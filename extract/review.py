@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 
 from . import output
 from .normalize import parse_number
-from .pipeline import reconcile_basis
+from .pipeline import Extractor
 from .reconcile import REASONS
 from .records import ExtractError, Number, Report
 from .schema import OUTCOME_LABELS, OUTCOMES, REVIEW_GROUPS, VARIANTS, split_key
@@ -69,7 +69,7 @@ def decide(store: Store, reviewer: str, cell_id: int, action: str, value: str | 
 def reconsider(store: Store, report_id: int) -> None:
     """Reconcile a report again with every standing decision taken as certain."""
     report = store.report(report_id)
-    readings, found = reconcile_basis(report.basis, report.metadata.figures, store.reviewed(report_id))
+    readings, found = Extractor.reconsider(report, store.reviewed(report_id))
     store.update_readings(report_id, readings, found)
 
 

@@ -14,6 +14,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -167,8 +168,11 @@ class Store:
     """The results store at ``db`` (a path or a URL); page images live under ``data_dir``
     (by default beside a SQLite file: ``results.sqlite`` -> ``results.data/``)."""
 
-    def __init__(self, db: str | Path, data_dir: str | Path | None = None, lease_seconds: float = LEASE_SECONDS):
-        self.url, self.lease_seconds = url_for(db), lease_seconds
+    def __init__(self, db: str | Path, data_dir: str | Path | None = None, lease_seconds: float = LEASE_SECONDS,
+                 clock: Callable[[], float] = time.time):
+        """``clock`` (seconds since the epoch) is the store's one source of time: leases, sessions
+        and the times it records; a test drives it to run a lease out without waiting."""
+        self.url, self.lease_seconds, self.clock = url_for(db), lease_seconds, clock
         sqlite = self.url.startswith("sqlite")
         self.engine = sa.create_engine(self.url, future=True,
                                        connect_args={"timeout": 30, "check_same_thread": False} if sqlite else {})
@@ -202,7 +206,7 @@ class Store:
         with self.engine.begin() as con:
             rid = self._add_report(con, report, sequence)
             con.execute(files.insert().values(sha256=report.source.sha256, path=report.source.path, status="done",
-                                              report_id=rid, seconds=seconds, at=time.time()))
+                                              report_id=rid, seconds=seconds, at=self.clock()))
         return rid
 
     def _add_report(self, con, report: Report, sequence: list[Cell]) -> int:
@@ -217,7 +221,7 @@ class Store:
             sha256=report.source.sha256, path=report.source.path, kind=report.source.kind,
             pages=report.source.pages, agency=report.metadata.agency, year=report.metadata.year,
             layout=report.layout, figures=json.dumps([asdict(f) for f in report.metadata.figures], ensure_ascii=False),
-            basis=_dump_basis(report.basis), created=time.time(),
+            basis=_dump_basis(report.basis), created=self.clock(),
             cells=json.dumps([[c.text, c.row, c.col, c.page, list(c.bbox) if c.bbox else None,
                                [list(x) for x in c.candidates]] for c in sequence], ensure_ascii=False),
         )).inserted_primary_key[0]
@@ -227,7 +231,7 @@ class Store:
 
     def record_failure(self, sha256: str | None, path: str, error: str) -> None:
         with self.engine.begin() as con:
-            con.execute(files.insert().values(sha256=sha256, path=path, status="failed", error=error, at=time.time()))
+            con.execute(files.insert().values(sha256=sha256, path=path, status="failed", error=error, at=self.clock()))
 
     def files_seen(self) -> set[str]:
         """The content hashes of every file a run has finished, done or failed."""
@@ -303,7 +307,7 @@ class Store:
         within it.  The lease is taken by a conditional update: of two reviewers racing for
         one cell, one update finds it taken and that reviewer takes the next.
         """
-        now = time.time()
+        now = self.clock()
         free = (cells.c.lease_until.is_(None) | (cells.c.lease_until < now) | (cells.c.lease_owner == reviewer))
         left = (sa.select(cells.c.report_id, sa.func.count().label("n")).where(cells.c.status == "needs_review")
                 .group_by(cells.c.report_id).subquery())
@@ -345,7 +349,7 @@ class Store:
     def holder(self, cell_id: int) -> str | None:
         with self.engine.connect() as con:
             row = con.execute(sa.select(cells.c.lease_owner, cells.c.lease_until).where(cells.c.id == cell_id)).first()
-        return row[0] if row and row[1] and row[1] >= time.time() else None
+        return row[0] if row and row[1] and row[1] >= self.clock() else None
 
     # decisions --------------------------------------------------------------------------------
 
@@ -356,7 +360,7 @@ class Store:
             if c is None:
                 raise KeyError(cell_id)
             did = con.execute(decisions.insert().values(
-                cell_id=cell_id, report_id=c["report_id"], key=c["key"], reviewer=reviewer, at=time.time(),
+                cell_id=cell_id, report_id=c["report_id"], key=c["key"], reviewer=reviewer, at=self.clock(),
                 old_value=c["value"], new_value=json.dumps(new_value), reason=reason, undoes=undoes)).inserted_primary_key[0]
             reviewed = reason != "undo" or self._decided_before(con, cell_id, undoes)
             con.execute(cells.update().where(cells.c.id == cell_id).values(
@@ -411,7 +415,7 @@ class Store:
             raise ExtractError("a password needs at least 8 characters")
         with self.engine.begin() as con:
             con.execute(reviewers.delete().where(reviewers.c.name == name))
-            con.execute(reviewers.insert().values(name=name, password=_hash_password(password), created=time.time()))
+            con.execute(reviewers.insert().values(name=name, password=_hash_password(password), created=self.clock()))
 
     def check_password(self, name: str, password: str) -> bool:
         with self.engine.connect() as con:
@@ -423,9 +427,9 @@ class Store:
         """A new session for the reviewer: (the cookie's token, the session's CSRF token)."""
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self.engine.begin() as con:
-            con.execute(sessions.delete().where(sessions.c.expires < time.time()))
+            con.execute(sessions.delete().where(sessions.c.expires < self.clock()))
             con.execute(sessions.insert().values(token_hash=_sha(token), reviewer=name, csrf=csrf,
-                                                 expires=time.time() + SESSION_SECONDS))
+                                                 expires=self.clock() + SESSION_SECONDS))
         return token, csrf
 
     def session(self, token: str | None) -> tuple[str, str] | None:
@@ -435,7 +439,7 @@ class Store:
         with self.engine.connect() as con:
             row = con.execute(sa.select(sessions.c.reviewer, sessions.c.csrf, sessions.c.expires)
                               .where(sessions.c.token_hash == _sha(token))).first()
-        return (row[0], row[1]) if row and row[2] > time.time() else None
+        return (row[0], row[1]) if row and row[2] > self.clock() else None
 
     def close_session(self, token: str) -> None:
         with self.engine.begin() as con:

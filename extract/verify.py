@@ -17,19 +17,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Protocol
 
 import cv2
 import numpy as np
 
 from .normalize import normalize
-from .ocr import _SLASH, _UPRIGHT, stroke_slope
+from .ocr import _SLASH, _UPRIGHT, OcrEngine, stroke_slope
 from .records import BBox, Cell, Reading, Recognized, SecondLook
 from .structure import _TABLES, Parse
-
-
-class Recognizer(Protocol):
-    def recognize_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float, tuple[tuple[str, float], ...]]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +122,7 @@ class _Crop:
 
 
 def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images: dict[int, np.ndarray],
-                engine: Recognizer, options: VerifyOptions = VerifyOptions()) -> dict[str, SecondLook]:
+                engine: OcrEngine, options: VerifyOptions = VerifyOptions()) -> dict[str, SecondLook]:
     """What the pages show at the keys' cells when looked at again: the ink of every blank cell
     that holds some, every number read a second time.  (What that makes of each cell's status
     is reconciliation's to say: ``reconcile.looked_again``.)"""

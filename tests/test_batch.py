@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, TIMEOUT, run_cli, started
 
 from extract import output
 from extract.store import Store
@@ -75,13 +75,15 @@ def test_a_batch_killed_midway_resumes_without_losing_or_repeating_anything(arch
 
     killed = tmp_path / "killed.sqlite"
     cmd = [sys.executable, "-m", "extract", "batch", str(archive), "--db", str(killed), "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 300
-    while _done(killed) < 70:
-        assert proc.poll() is None and time.time() < deadline, "the batch ended before it could be killed"
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)  # the run and its workers, mid-write as it may be
-    proc.wait()
+    # its own session, ended whole however this block is left (a failed assertion included)
+    with started(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        deadline = time.monotonic() + TIMEOUT
+        while _done(killed) < 70:
+            assert proc.poll() is None, "the batch ended before it could be killed"
+            assert time.monotonic() < deadline, "the batch did not get 70 files in before its time-out"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)  # the run and its workers, mid-write as it may be
+        proc.wait()
     first = _done(killed)
     assert 70 <= first < 213
     again = run_cli("batch", archive, "--db", killed, "--workers", "2")

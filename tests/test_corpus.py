@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 
-from conftest import SEEDS, SHARED, flatten, run_cli, truth
+from conftest import SEEDS, SHARED, flatten, run, run_cli, truth
 
 
 def test_seed_reports_are_exact(tmp_path, seeds):
     out = tmp_path / "out"
     result = run_cli(*seeds, "-o", out)
     assert result.returncode == 0, result.stderr
-    score = subprocess.run([sys.executable, str(SHARED / "tools" / "score.py"), "--pairs", str(SEEDS), str(out)],
-                           capture_output=True, text=True)
+    score = run([sys.executable, str(SHARED / "tools" / "score.py"), "--pairs", str(SEEDS), str(out)])
     assert score.returncode == 0, score.stdout
     summary = score.stdout.strip().splitlines()[-1]
     figures = dict(re.findall(r"(\w+)=(\S+)", summary))
@@ -39,8 +37,7 @@ def test_crawler_text_splits_its_run_together_cells_by_the_tables_sums(tmp_path)
     out = tmp_path / "out"
     result = run_cli(*files, "-o", out)
     assert result.returncode == 0, result.stderr
-    score = subprocess.run([sys.executable, str(SHARED / "tools" / "score.py"), "--pairs", str(crawl), str(out)],
-                           capture_output=True, text=True)
+    score = run([sys.executable, str(SHARED / "tools" / "score.py"), "--pairs", str(crawl), str(out)])
     lines = score.stdout.strip().splitlines()
     figures = dict(re.findall(r"(\w+)=(\S+)", lines[-1]))
     assert figures["docs"] == "4" and figures["silent_errors"] == "0", score.stdout

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from conftest import SHARED, truth
+from spacy.language import Language
 
 from extract import output
 from extract.metadata import pipeline, read
@@ -28,11 +29,35 @@ def test_unknown_fields_are_none():
     assert m.agency is None and m.layout is None
 
 
+@Language.component("test_agency_as_printed")
+def _agency_as_printed(doc):
+    """A stand-in for ``report_agency``: the title up to its year, as printed (no gazetteer)."""
+    doc._.agency, doc._.agency_reason = (doc._.title or "").split("20", 1)[0] or None, None
+    return doc
+
+
 def test_pipeline_components_are_named_and_replaceable():
     nlp = pipeline()
-    assert nlp.pipe_names == ["report_title", "report_year", "report_agency", "report_layout", "report_figures"]
+    names = ["report_title", "report_year", "report_agency", "report_layout", "report_figures"]
+    assert nlp.pipe_names == names
     doc = nlp("洪泽区人民政府2023年政府信息公开工作年度报告")
     assert [(e.text, e.label_) for e in doc.ents] == [("洪泽区人民政府", "ORG")]
+    # one component replaced by name: ``read`` (the same pipeline) gives the stand-in's agency,
+    # the other components' results as before; put back, the gazetteer reads it again
+    text = "北仑医人民攻府2023年度政府信息公开工作年度报告\n一、总体情况\n本年新收政府信息公开申请\t3\n本年制发件数\n"
+    before = read(text)
+    assert (before.agency, before.year, before.layout) == ("北仑区人民政府", 2023, "2021")
+    original = nlp.get_pipe("report_agency")
+    nlp.replace_pipe("report_agency", "test_agency_as_printed")
+    try:
+        assert nlp.pipe_names == names and nlp.get_pipe("report_agency") is _agency_as_printed
+        replaced = read(text)
+        assert replaced.agency == "北仑医人民攻府"
+        assert (replaced.year, replaced.layout, replaced.figures) == (before.year, before.layout, before.figures)
+    finally:
+        nlp.replace_pipe("report_agency", "report_agency")
+    assert nlp.pipe_names == names and nlp.get_pipe("report_agency") is original
+    assert read(text) == before
 
 
 def test_figures_the_prose_states_over_wrapped_lines_and_not_in_tables():

@@ -6,6 +6,7 @@ import io
 import random
 from dataclasses import replace
 
+import pytest
 from conftest import ROOT
 
 from extract.output import to_csv, to_dict
@@ -13,6 +14,8 @@ from extract.pipeline import extract, extract_document, load_model, parse_cells,
 from extract.reconcile import CONFUSION_PRIOR, REASONS, Identity, candidates, settle, slash_prior, solve
 from extract.records import Document, Figure, Source
 from training.generate import as_scanned, misread, sample
+
+SEARCH = range(3_000_000, 3_000_400)  # held-out seeds a test searches for a report that shows its case
 
 
 def _scanned(seed: int):
@@ -55,10 +58,12 @@ def test_a_misread_digit_two_identities_pin_down_is_corrected():
 def test_a_misread_only_one_identity_sees_goes_to_a_person():
     # 表四: each group's outcomes sum to its total, and nothing else checks them
     key = "review_litigation.review.upheld"
-    for seed in range(3_000_000, 3_000_400):
+    for seed in SEARCH:
         s = _scanned(seed)
         if s.values.get(key) and key in s.keys:
             break
+    else:
+        pytest.fail(f"none of {len(SEARCH)} held-out scans prints a non-zero {key}")
     model = load_model()
     cells, wrong, want = _misread(s, key, 0.97)
     readings, checks = read_tables(model.predict(cells), cells, model)
@@ -69,10 +74,12 @@ def test_a_misread_only_one_identity_sees_goes_to_a_person():
 
 def test_a_figure_the_prose_states_is_a_check_and_vouches_only_for_its_own_cells():
     key = "review_litigation.review.upheld"
-    for seed in range(3_000_000, 3_000_400):
+    for seed in SEARCH:
         s = _scanned(seed)
         if s.values.get(key) and key in s.keys and s.values["review_litigation.review.total"]:
             break
+    else:
+        pytest.fail(f"none of {len(SEARCH)} held-out scans prints a non-zero {key}")
     model = load_model()
     cells, wrong, want = _misread(s, key, 0.97)
     # the prose states the group's total, which the misread does not change: it cannot vouch
@@ -134,6 +141,7 @@ def test_a_number_no_column_took_sends_its_row_to_a_person():
     # ``-20`` OCR'd as ``.20`` is no number: its column reads as a blank, 0, and 表二 has no
     # sum to notice
     model = load_model()
+    cases = 0
     for seed in range(3_000_000, 3_000_004):
         s = _scanned(seed)
         for key in [k for k in s.keys if k and k.startswith("proactive.") and s.values[k]][::3]:
@@ -141,9 +149,15 @@ def test_a_number_no_column_took_sends_its_row_to_a_person():
             cells = list(s.cells)
             cells[i] = replace(cells[i], text="." + cells[i].text, candidates=())
             readings, _ = read_tables(model.predict(cells), cells, model)
+            got = {r.key: r for r in readings}
+            # no column took the number: its own reads as a blank, 0
+            assert got[key].value == 0 != s.values[key], (seed, key, got[key])
             row = [r for r in readings if r.key.rsplit(".", 1)[0] == key.rsplit(".", 1)[0]]
-            assert {r.status for r in row} == {"needs_review"}, (seed, key)
+            assert key in {r.key for r in row} and {r.status for r in row} == {"needs_review"}, (seed, key)
+            assert {r.reason for r in row} == {"placement: unplaced"}, (seed, key, [r.reason for r in row])
             assert all(r.value == s.values[r.key] for r in readings if r.status != "needs_review")
+            cases += 1
+    assert cases >= 8, f"only {cases} printed numbers of 表二 tried"
 
 
 def test_a_scan_that_lost_表四s_row_label_is_read_with_表四_in_review():
@@ -195,6 +209,8 @@ def test_two_neighbours_read_as_one_box_are_cut_where_the_identities_say():
         if pairs:
             left, right = pairs[0]
             break
+    else:
+        pytest.fail("none of 200 held-out scans prints two numbers side by side in a 表三 row")
     i, j = s.keys.index(left), s.keys.index(right)
     a, b = s.cells[i], s.cells[j]
     text = f"{s.values[left]}{s.values[right]}"  # the gap between them lost: one box
@@ -210,11 +226,13 @@ def test_two_neighbours_read_as_one_box_are_cut_where_the_identities_say():
 
 def test_two_misreads_that_still_add_up_in_one_表四_sum_go_to_a_person():
     model = load_model()
-    for seed in range(3_000_000, 3_000_400):
+    group = "review_litigation.review."
+    for seed in SEARCH:
         s = _scanned(seed)
-        group = "review_litigation.review."
         if s.values.get(group + "upheld") and group + "upheld" in s.keys and group + "total" in s.keys:
             break
+    else:
+        pytest.fail(f"none of {len(SEARCH)} held-out scans prints a non-zero {group}upheld and its total")
     cells = list(s.cells)
     for key in (group + "upheld", group + "total"):  # 1 → 7 in both: the group still adds up
         i, v = s.keys.index(key), s.values[key]
@@ -251,12 +269,14 @@ def test_a_smudge_read_as_a_number_in_a_doubtful_row_is_corrected_to_the_blank_i
 def test_a_smudge_one_表四_sum_points_out_is_corrected_only_when_the_recogniser_doubts_it():
     model = load_model()
     key = "review_litigation.review.corrected"
-    for seed in range(3_000_000, 3_000_400):  # a held-out scan printing 表四's 0 as a box, read exactly
+    for seed in SEARCH:  # a held-out scan printing 表四's 0 as a box, read exactly
         s = _scanned(seed)
         if key in s.keys and s.values[key] == 0 and s.values["review_litigation.review.total"]:
             readings, _ = read_tables(model.predict(s.cells), s.cells, model)
             if all(r.status == "read" for r in readings if r.key.startswith("review_litigation.")):
                 break
+    else:
+        pytest.fail(f"none of {len(SEARCH)} held-out scans prints {key}'s 0 as a box and reads 表四 exactly")
     i = s.keys.index(key)
 
     def read_as(*ocr):
@@ -291,7 +311,7 @@ def test_a_number_read_as_a_character_is_what_its_row_and_column_make_it():
 
 def test_a_row_misread_alike_in_its_cell_and_its_total_is_corrected_by_its_two_columns():
     model = load_model()
-    for seed in range(3_000_000, 3_000_400):  # a held-out scan with a 表三 row whose one number is a 1
+    for seed in SEARCH:  # a held-out scan with a 表三 row whose one number is a 1
         s = _scanned(seed)
         rows = {k.rsplit(".", 1)[0] for k in s.keys if k and k.startswith("requests.") and k.endswith(".total")
                 and s.values[k] == 1 and "carried" not in k and "new_received" not in k and ".total.total" not in k}
@@ -300,6 +320,8 @@ def test_a_row_misread_alike_in_its_cell_and_its_total_is_corrected_by_its_two_c
             part = next(k for k in s.keys if k and k.startswith(row + ".") and s.values[k] == 1 and not k.endswith(".total"))
             if part in s.keys and row + ".total" in s.keys:
                 break
+    else:
+        pytest.fail(f"none of {len(SEARCH)} held-out scans has a 表三 row whose one number is a 1")
     cells = list(s.cells)
     for key in (part, row + ".total"):  # 1 → 7 in both: the row still adds up, its two columns do not
         i = s.keys.index(key)
@@ -326,7 +348,9 @@ def _reasons(report) -> dict[str, str]:
 
 def test_every_cell_sent_to_a_person_says_why():
     model = load_model()
-    for path in sorted((ROOT / "samples").glob("*.txt")):
+    samples = sorted((ROOT / "samples").glob("*.txt"))
+    assert samples, "no sample reports in samples/"
+    for path in samples:
         _reasons(extract(path, model))
     # a text whose printed number breaks its row and its column, in a report read with doubt
     s = sample(3_000_000)
@@ -354,7 +378,8 @@ def test_every_cell_sent_to_a_person_says_why():
     assert {reasons[k] for k in s.values if k.rsplit(".", 1)[0] == key.rsplit(".", 1)[0]} == {"placement: unplaced"}
     # 表四 misread where one sum alone sees it: the rest of the line goes with it
     key = "review_litigation.review.upheld"
-    s = next(s for s in map(_scanned, range(3_000_000, 3_000_400)) if s.values.get(key) and key in s.keys)
+    s = next((s for s in map(_scanned, SEARCH) if s.values.get(key) and key in s.keys), None)
+    assert s is not None, f"none of {len(SEARCH)} held-out scans prints a non-zero {key}"
     cells, _, _ = _misread(s, key, 0.97)
     reasons = _reasons(extract_document(Document(Source("misread.pdf", "8" * 64, 1, "pdf-scan"), "", cells), model))
     assert reasons[key].startswith(("unchecked: ", "fix_")), reasons[key]

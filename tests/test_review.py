@@ -27,6 +27,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 # a generated scan (never trained on) whose reading leaves a few cells to a person
 SEED, LEVEL = 1_000_030, "mild"
 PASSWORD = "correct horse battery"
+# safety nets that hold at three times the load: a server's start and stop, one page's step
+START_TIMEOUT = 120.0
+STEP_MS = 120_000
 
 
 @pytest.fixture(scope="module")
@@ -55,21 +58,25 @@ class Server:
 
     def __enter__(self) -> Server:
         self.thread.start()
-        deadline = time.time() + 20
+        deadline = time.monotonic() + START_TIMEOUT
         while not self.server.started:
-            assert time.time() < deadline, "server did not start"
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.__exit__()
+                pytest.fail("the review server did not start")
             time.sleep(0.05)
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
-        self.thread.join(10)
+        self.thread.join(START_TIMEOUT)
+        assert not self.thread.is_alive(), "the review server did not stop"
 
 
 @pytest.fixture
 def server(scanned, tmp_path):
     report, doc, _ = scanned
-    store = Store(tmp_path / "results.sqlite")
+    # the store's clock stands still: no lease runs out, however slowly a browser goes
+    store = Store(tmp_path / "results.sqlite", clock=lambda: 1_700_000_000.0)
     store.add_report(report, doc.images, doc.cells)
     for name in ("alice", "bob"):
         store.add_reviewer(name, PASSWORD)
@@ -90,7 +97,7 @@ def login(client: httpx.Client, name: str = "alice", password: str = PASSWORD) -
 def _browser(playwright):
     if not CHROMIUM.exists():
         pytest.fail("Debian chromium is missing: `python3 scripts/dev.py test` installs it")
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=STEP_MS)
 
 
 # --- refusals ----------------------------------------------------------------------------------
@@ -152,6 +159,7 @@ def test_a_reviewer_reviews_every_flagged_cell_with_the_keyboard_to_the_truth(se
     with sync_playwright() as p:
         browser = _browser(p)
         page = browser.new_page()
+        page.set_default_timeout(STEP_MS)
         page.goto(server.url + "/review")
         page.fill("#name", "alice")
         page.fill("#password", PASSWORD)
@@ -227,8 +235,15 @@ def test_a_reviewer_reviews_every_flagged_cell_with_the_keyboard_to_the_truth(se
 def test_two_reviewers_at_once_get_disjoint_cells(server):
     from playwright.async_api import async_playwright
 
+    queue = [r.key for r in server.store.report(1).readings if r.status == "needs_review"]
+    assert len(queue) >= 2, "two reviewers need a queue to share"
+    # each holds a cell before either decides one: however the two are scheduled, both review,
+    # and neither is handed the cell the other holds
+    both_hold = asyncio.Barrier(2)
+
     async def review(browser, name: str, seen: list[int]) -> None:
         context = await browser.new_context()
+        context.set_default_timeout(STEP_MS)
         page = await context.new_page()
         await page.goto(server.url + "/login")
         await page.fill("#name", name)
@@ -241,6 +256,8 @@ def test_two_reviewers_at_once_get_disjoint_cells(server):
             if await page.query_selector("#done"):
                 break
             seen.append(int(await page.get_attribute(".cell", "data-cell")))
+            if len(seen) == 1:
+                await both_hold.wait()
             await page.keyboard.press("Enter")
             await page.wait_for_load_state()
         await context.close()
@@ -249,17 +266,25 @@ def test_two_reviewers_at_once_get_disjoint_cells(server):
         async with async_playwright() as p:
             if not CHROMIUM.exists():
                 pytest.fail("Debian chromium is missing: `python3 scripts/dev.py test` installs it")
-            browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-            a, b = [], []
-            await asyncio.gather(review(browser, "alice", a), review(browser, "bob", b))
-            await browser.close()
-            return a, b
+            browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+                                              timeout=STEP_MS)
+            try:
+                a, b = [], []
+                reviews = asyncio.gather(review(browser, "alice", a), review(browser, "bob", b))
+                await asyncio.wait_for(reviews, 3 * START_TIMEOUT + len(queue) * STEP_MS / 1000)
+                return a, b
+            finally:
+                await browser.close()
 
     a, b = asyncio.run(both())
     assert a and b, (a, b)
     assert not set(a) & set(b)
+    # each decided only cells they were shown (a decision may settle a cell the other was
+    # shown), and between them the queue is done
     by = {d.cell_id: d.reviewer for d in server.store.decisions()}
+    assert by and set(by) <= set(a) | set(b)
     assert all(by[c] == "alice" for c in a if c in by) and all(by[c] == "bob" for c in b if c in by)
+    assert server.store.claim("carol") is None
 
 
 def test_a_decision_reconciles_its_report_so_the_cells_it_settles_leave_the_queue(tmp_path):

@@ -400,10 +400,29 @@ def as_scanned(s: Sample, rng: random.Random) -> Sample:
 
 def misread(cell: Cell, p_wrong: float = 0.97) -> Cell:
     """The cell as a poor scan's recogniser reads it: its last digit taken for its likeliest
-    look-alike, the recogniser nearly sure of that, the true reading its second best."""
+    look-alike, the recogniser nearly sure of that, the true reading its second best.  The
+    look-alikes are ``reconcile.CONFUSABLE``, the solver's own, so what this plants the solver
+    is built to mend; ``misread_measured`` plants what the recogniser was measured to do."""
     text = cell.text
     wrong = text[:-1] + CONFUSABLE[text[-1]][0]
     return replace(cell, text=wrong, candidates=((wrong, p_wrong), (text, 1 - p_wrong)))
+
+
+def misread_measured(cell: Cell, rng: random.Random, table: dict | None = None) -> Cell | None:
+    """The cell as the recogniser was measured to misread (``training/confusions.json``, made by
+    ``training.confusions``; never ``reconcile.CONFUSABLE``): one edit of a measured one-edit
+    misread that fits the cell's digits, drawn as often as the recogniser makes it, with the
+    candidates it gave there (the true value among them only where it was, at its measured
+    probability; a reading that is no number gets none).  None when no measured misread fits."""
+    from training import confusions
+
+    misreads = confusions.plantable(table) if table is not None else confusions.measured_misreads()
+    options = confusions.placements(cell.text, misreads)
+    if not options:
+        return None
+    _, m, i = rng.choices(options, [w for w, _, _ in options])[0]
+    wrong, candidates = confusions.plant(cell.text, m, i)
+    return replace(cell, text=wrong, candidates=candidates)
 
 
 def _heading(text: str) -> int | None:

@@ -8,9 +8,13 @@ Training is deterministic: the same arguments rebuild the same model.
 from __future__ import annotations
 
 import argparse
+import ast
+import hashlib
+import importlib.util
 import json
 import math
 import random
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +29,28 @@ from training.generate import as_scanned, prose_lines, sample
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 CALIBRATION_SEED = 500_000  # calibration seeds start here; evaluation seeds start at 1_000_000
+# the modules a cell's calibrated confidence and review decision pass through on the way to the
+# thresholds: change one of their constants and the calibrated thresholds are stale
+CALIBRATED_THROUGH = ("extract.normalize", "extract.schema", "extract.reconcile", "extract.structure",
+                      "extract.structure.anchors", "extract.structure.grid", "extract.structure.values", "training.train")
+_CONSTANT = re.compile(r"_?[A-Z][A-Z0-9_]*")
+
+
+def fingerprint(n_train: int = 400, n_calibrate: int = 300, sources: dict[str, str] | None = None) -> str:
+    """What the model's thresholds were calibrated through: every module-level constant of
+    ``CALIBRATED_THROUGH`` (as its source expression, so comments and layout do not count) and
+    the training run's sizes.  The model file records it; a test compares it with the code's,
+    so stale thresholds cannot land.  ``sources``: module texts to take instead of the files."""
+    h = hashlib.sha256(f"train={n_train} calibrate={n_calibrate}".encode())
+    for name in CALIBRATED_THROUGH:
+        text = (sources or {}).get(name) or Path(importlib.util.find_spec(name).origin).read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            for t in targets:
+                if isinstance(t, ast.Name) and _CONSTANT.fullmatch(t.id) and node.value is not None:
+                    h.update(f"{name}.{t.id}={ast.dump(node.value)}\n".encode())
+    return h.hexdigest()[:16]
 
 
 def label_data(samples, seed: int) -> tuple[list[str], list[str]]:
@@ -146,7 +172,8 @@ def train_both(n_train: int = 400, n_calibrate: int = 300, reviewed: list | None
     text, text_stats = train(n_train, n_calibrate, log=log)
     scanned, scanned_stats = train(n_train, n_calibrate, extra=reviewed, scanned=True, log=log)
     scanned_stats["reviewed_reports"] = len(reviewed or [])
-    return StructureModels(text, scanned), {"text": text_stats, "scanned": scanned_stats}
+    models = StructureModels(text, scanned, fingerprint(n_train, n_calibrate))
+    return models, {"text": text_stats, "scanned": scanned_stats, "fingerprint": models.fingerprint}
 
 
 def save(model: StructureModels, stats: dict, out: Path) -> None:

@@ -281,8 +281,10 @@ class StructureModels:
     ones); the page model read them with 2.
     """
 
-    def __init__(self, text: StructureModel, scanned: StructureModel):
+    def __init__(self, text: StructureModel, scanned: StructureModel, fingerprint: str | None = None):
         self.text, self.scanned = text, scanned
+        # what the thresholds were calibrated through (``training.train.fingerprint``)
+        self.fingerprint = fingerprint
 
     def for_cells(self, cells: list[Cell]) -> StructureModel:
         return self.scanned if on_pages(cells) else self.text
