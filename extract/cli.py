@@ -58,7 +58,7 @@ def run(
     store = _store(db) if db else None
     extractor = Extractor(ExtractOptions(device=device, keep_images=store is not None))
 
-    def extract(f: Path, device: str):
+    def extract(f: Path):
         doc = extractor.read(f)
         report = extractor.convert_document(doc)
         if store is not None:
@@ -73,7 +73,7 @@ def run(
     failed = 0
     for f in files:
         try:
-            text = render(extract(f, device=device))
+            text = render(extract(f))
         except ExtractError as e:
             failed += 1
             typer.echo(f"extract: {e}", err=True)

@@ -41,3 +41,32 @@ def test_out_file_dir_and_csv(tmp_path):
     rows = list(csv.DictReader(io.StringIO(files[0].read_text(encoding="utf-8"))))
     assert len(rows) == 200 and rows[0]["key"] == "proactive.regulations.issued"
     assert {r["status"] for r in rows} == {"read"}
+
+
+def test_version_and_verbose_stage_logs(tmp_path):
+    from extract import __version__
+
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"extract {__version__}"
+    crawl = SHARED / "corpus" / "crawl" / "pingtan-zrz-2023.txt"  # cells in review: the result line names why
+    quiet = run_cli(SEED, "-o", tmp_path / "q.json")
+    loud = run_cli(SEED, crawl, "-v", "-o", tmp_path / "v")
+    assert quiet.returncode == loud.returncode == 0
+    assert "extract metadata:" not in quiet.stderr
+    lines = loud.stderr.splitlines()
+    for stage in ("metadata", "flat text", "structure", "reconcile", "result"):
+        assert any(f"extract {stage}: {SEED.name}" in line for line in lines), stage
+    assert any(f"extract flat text: {crawl.name}: its cells ran together" in line for line in lines)
+    assert any(f"extract result: {crawl.name}" in line and "split_ambiguous" in line for line in lines)
+    timed = [line for line in lines if line.startswith("20") and " extract " in line and line.rstrip().endswith(" s")]
+    assert len(timed) >= 6  # each stage line ends in its time
+    # the JSON is the same with or without the logs
+    assert json.loads((tmp_path / "v" / f"{SEED.stem}.json").read_text()) == json.loads((tmp_path / "q.json").read_text())
+
+
+def test_a_pdf_logs_a_line_per_page(tmp_path):
+    pdf = SHARED / "corpus" / "pdf" / "hongze-2023.pdf"
+    result = run_cli("-v", pdf, "-o", tmp_path / "h.json")
+    assert result.returncode == 0, result.stderr
+    pages = [line for line in result.stderr.splitlines() if f"extract ingest: {pdf.name}: page " in line]
+    assert len(pages) == 5 and all("text layer" in line for line in pages)
