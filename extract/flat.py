@@ -20,6 +20,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .reconcile import Identity, identities, stated, why
 from .records import Figure, Number, Reading
@@ -168,10 +169,17 @@ def _parse_run(row: RowSpec, run: str, tail: str = "") -> Run:
 
 
 def _number(token: str, key: str) -> Number | None:
+    return _value(token, key in SIGNED_KEYS, key in DECIMAL_KEYS)
+
+
+_NUMBER = re.compile(f"({DASH}?)(0|[1-9]\\d*)(?:\\.(\\d+))?")
+
+
+@lru_cache(maxsize=1 << 16)
+def _value(token: str, signed: bool, decimal: bool) -> Number | None:
     if token in (ZERO, DASH):
         return 0
-    signed, decimal = key in SIGNED_KEYS, key in DECIMAL_KEYS
-    m = re.fullmatch(f"({DASH}?)(0|[1-9]\\d*)(?:\\.(\\d+))?", token)
+    m = _NUMBER.fullmatch(token)
     if not m or m.group(1) and not signed or m.group(3) is not None and not decimal:
         return None
     if len(m.group(2)) > (_DIGITS + 4 if decimal else _DIGITS):
@@ -200,8 +208,29 @@ def _splits(run: Run, chars: str, blanks: bool, checks: list[tuple[list[int], li
     due: dict[int, list] = {}  # cell index -> the sums complete once it is set
     for parts, total in checks:
         due.setdefault(max(parts + total), []).append((parts, total))
+    hard = sorted(h for h in run.hard if h <= n)
+    stop = [next((h for h in hard if h > pos), n) for pos in range(n + 1)]  # a number ends at a hard boundary
+    soft = [0] * (n + 2)  # soft[i]: soft boundaries before i
+    for i in range(1, n + 2):
+        soft[i] = soft[i - 1] + (i - 1 in run.soft)
+    # the numbers cell i may take from pos, as (end, value, token); and whether the chars from pos
+    # can be split into cells i.. at all (sums aside): the walk never enters a dead end
+    step = [[[] for _ in range(n + 1)] for _ in keys]
+    alive = [[False] * (n + 1) for _ in range(len(keys) + 1)]
+    alive[len(keys)][n] = True
+    for i in range(len(keys) - 1, -1, -1):
+        for pos in range(n, -1, -1):
+            for end in range(pos + 1, stop[pos] + 1):
+                value = _number(chars[pos:end], keys[i])
+                if value is not None and end not in run.glue and alive[i + 1][end]:
+                    step[i][pos].append((end, value, chars[pos:end].replace(ZERO, "0").replace(DASH, "-")))
+            alive[i][pos] = bool(step[i][pos]) or blanks and alive[i + 1][pos]
     out: list[Split] = []
     complete, budget = True, MAX_STEPS
+    pending = [[(parts, total) for parts, total in checks if max(parts + total) >= i] for i in range(len(keys) + 1)]
+    # a state that gave no split (the cell and place the walk is at, and the running balance of each
+    # sum not yet complete: the rest of the walk depends on nothing else) gives none however reached
+    dead: set[tuple] = set()
 
     def walk(i: int, pos: int, values: list, tokens: list, cost: int) -> None:
         nonlocal complete, budget
@@ -212,22 +241,22 @@ def _splits(run: Run, chars: str, blanks: bool, checks: list[tuple[list[int], li
         if any(sum(values[p] for p in parts) != sum(values[t] for t in total) for parts, total in due.get(i - 1, ())):
             return
         if i == len(keys):
-            if pos == n:
-                out.append(Split(tuple(values), tuple(tokens), cost))
+            out.append(Split(tuple(values), tuple(tokens), cost))
             return
-        if blanks:
+        state = (i, pos, *(sum(values[p] for p in parts if p < i) - sum(values[t] for t in total if t < i)
+                           for parts, total in pending[i]))
+        if state in dead:
+            return
+        found = len(out)
+        if blanks and alive[i + 1][pos]:
             walk(i + 1, pos, values + [0], tokens + [""], cost)
-        left = 0 if blanks else len(keys) - i - 1
-        for end in range(pos + 1, n - left + 1):
-            if any(pos < h < end for h in run.hard if h <= n):
-                break
-            value = _number(chars[pos:end], keys[i])
-            if value is None or end in run.glue:
-                continue
-            step = sum(1 for s in run.soft if pos < s < end) + (end < n and end not in run.soft and end not in run.hard)
-            walk(i + 1, end, values + [value], tokens + [chars[pos:end].replace(ZERO, "0").replace(DASH, "-")], cost + step)
+        for end, value, token in step[i][pos]:
+            gap = soft[end] - soft[pos + 1] + (end < n and end not in run.soft and end not in run.hard)
+            walk(i + 1, end, values + [value], tokens + [token], cost + gap)
+        if len(out) == found and complete:
+            dead.add(state)
 
-    if n or blanks:
+    if alive[0][0]:
         walk(0, 0, [], [], 0)
     return out, complete
 
