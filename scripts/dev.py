@@ -15,6 +15,11 @@ import sys
 import venv
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: no lock, one set-up at a time
+    fcntl = None
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if sys.platform == "win32" else "bin")
@@ -30,19 +35,57 @@ def ensure(extras: str = "") -> None:
     """Install the project (with ``extras``) into .venv unless that exact install is done already.
 
     The demo installs what ``extract`` needs and nothing more, so a first run is not kept
-    waiting on the test tools (Ray, Playwright, pyarrow: half the download). The stamp is
-    written only once pip has finished, so an install cut short is redone next time."""
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    stamp = VENV / ".installed"
-    done = stamp.read_text().split() if stamp.exists() else []
-    if (BIN / "extract").exists() and done[:1] == [want] and (not extras or extras in done[1:]):
-        return
-    if not (BIN / "python").exists():
-        venv.create(VENV, with_pip=True)
-    spec = f".[{extras}]" if extras else "."
-    if run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", spec):
-        sys.exit("set-up failed: pip could not install the project")
-    stamp.write_text(" ".join([want, *(done[1:] if done[:1] == [want] else []), extras]).strip())
+    waiting on the test tools (Ray, Playwright, pyarrow: half the download). Once ``extract``
+    is installed, adding extras installs only their packages: the project itself is not
+    reinstalled, so ``.venv/bin/extract`` never disappears while something else runs it. Two
+    set-ups at once (the demo and the tests started together) take turns on a lock. The stamp
+    is written only once pip has finished, so an install cut short is redone next time."""
+    VENV.mkdir(exist_ok=True)
+    with (VENV / ".lock").open("w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+        stamp = VENV / ".installed"
+        done = stamp.read_text().split() if stamp.exists() else []
+        if (BIN / "extract").exists() and done[:1] == [want] and (not extras or extras in done[1:]):
+            return
+        if not (BIN / "python").exists():
+            venv.create(VENV, with_pip=True)
+        pip = (BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check")
+        if (BIN / "extract").exists() and done[:1] == [want]:  # the project is in: only the extras' packages
+            requires = subprocess.run([BIN / "python", "-c", _REQUIRES, extras], capture_output=True, text=True, check=True)
+            packages = requires.stdout.split()
+            failed = run(*pip, *packages) if packages else 0
+        else:
+            failed = run(*pip, "-e", f".[{extras}]" if extras else ".")
+        if failed:
+            sys.exit("set-up failed: pip could not install the project")
+        stamp.write_text(" ".join([want, *(done[1:] if done[:1] == [want] else []), extras]).strip())
+
+
+# the requirements an installed extract's extras add (extras naming extras followed), one a line
+_REQUIRES = """
+import re, sys
+from importlib.metadata import requires
+try:
+    from packaging.requirements import Requirement
+except ImportError:  # a venv with nothing but pip in it
+    from pip._vendor.packaging.requirements import Requirement
+want, seen, out = sys.argv[1].split(","), set(), []
+while want:
+    extra = want.pop()
+    if extra in seen:
+        continue
+    seen.add(extra)
+    for line in requires("extract") or []:
+        r = Requirement(line)
+        if r.marker is not None and r.marker.evaluate({"extra": extra}):
+            if r.name == "extract":
+                want += sorted(r.extras)
+            else:
+                out.append(str(Requirement(line.split(";")[0])))
+print("\\n".join(dict.fromkeys(out)))
+"""
 
 
 # Debian packages the tests use: the browser the review tests drive and training.render_html prints
