@@ -265,10 +265,20 @@ def _violations(idents: list[Identity], values: dict[str, Number]) -> int:
     return sum(1 for i in idents if abs(sum(values[k] for k in i.parts) - sum(values[k] for k in i.total)) > 1e-6)
 
 
-def read(text: str, layout: str, figures: tuple[Figure, ...] = ()) -> tuple[Variant, list[Reading], set[str]] | None:
-    """The variant of a flat text's tables (of ``layout``: its （六） in sub-items when the page
-    prints their labels), their readings, and the keys no label was found for; None when the
-    text is not flat (its table rows stand on lines of their own)."""
+@dataclass(frozen=True, slots=True)
+class FlatTables:
+    """What the flat reader found: the variant, its readings, the keys no label was found for,
+    and the identities the characters break however they are split (the report's own error)."""
+
+    variant: Variant
+    readings: list[Reading]
+    missing: set[str]
+    inconsistent: frozenset[str]
+
+
+def read(text: str, layout: str, figures: tuple[Figure, ...] = ()) -> FlatTables | None:
+    """The tables of a flat text (of ``layout``: its （六） in sub-items when the page prints
+    their labels); None when the text is not flat (its table rows stand on lines of their own)."""
     text = clean(text)
     variant = Variant(layout, label_pattern(_OTHER_SUBROW).search(text) is not None)
     runs, spans = _runs(text, variant)
@@ -357,7 +367,68 @@ def read(text: str, layout: str, figures: tuple[Figure, ...] = ()) -> tuple[Vari
                                     candidates=candidates, placement=1.0, doubt="split",
                                     reason=why("split_ambiguous", f"{run.row.label} {run.text.strip()!r}: {detail}")))
     missing = {k for r in variant.rows if r.keys and r.name not in found for k in r.keys}
-    return variant, readings, missing
+    return FlatTables(variant, readings, missing, _unsatisfiable(_failing(idents, chosen, found), found, row_of))
+
+
+def _unsatisfiable(failing: list[Identity], found: dict[str, Run], row_of: dict[str, str]) -> frozenset[str]:
+    """The failing identities that no split of their rows' characters (blanks too) makes hold:
+    whichever split is right, the report's printed numbers do not add up.  Only where every
+    split was enumerated and no row has characters left unplaced."""
+    out = set()
+    for ident in failing:
+        reachable = {0}
+        for name in sorted({row_of[k] for k in ident.keys}):
+            run = found[name]
+            options, complete = splits(run, True)
+            if run.stray or not complete:
+                break
+            keys = run.row.keys
+            part = [n for n, k in enumerate(keys) if k in ident.parts]
+            total = [n for n, k in enumerate(keys) if k in ident.total]
+            deltas = {round(sum(s.values[n] for n in part) - sum(s.values[n] for n in total), 6) for s in options}
+            reachable = {round(a + b, 6) for a in reachable for b in deltas}
+            if len(reachable) > MAX_STATES:
+                break
+        else:
+            if all(abs(x) > 1e-6 for x in reachable):
+                out.add(ident.rule)
+    return frozenset(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Printed:
+    """A row as printed, its cells' places lost: its numbers in order, and how many empty
+    cells stood before, between and after them (``len(numbers) + 1`` counts)."""
+
+    row: RowSpec
+    numbers: tuple[Number, ...]
+    empties: tuple[int, ...]
+
+
+def place(rows: dict[str, Printed], values: dict[str, Number],
+          variant: Variant) -> tuple[dict[str, list[Split]], set[str]]:
+    """Rows whose cells lost their places (a markdown converter drops empty cells, or adds
+    some): every way of putting a row's numbers, in order, into its cells, the rest blank (0),
+    decided as a flat text's splits are, jointly with the rows the sums bind, every other key
+    held at its ``values``.  For each row the placements some best choice takes, and the rows
+    whose best still breaks a sum.  A placement's cost is how far its blanks stand from the
+    printed empty cells: a hint for which to show first, never grounds to take it."""
+    found = {name: Run(p.row, "", frozenset(), frozenset(), frozenset(), "") for name, p in rows.items()}
+    options = {}
+    for name, p in rows.items():
+        options[name] = []
+        for at in itertools.combinations(range(len(p.row.keys)), len(p.numbers)):
+            cells = dict(zip(at, p.numbers))
+            gaps = [b - a - 1 for a, b in zip((-1, *at), (*at, len(p.row.keys)))]
+            options[name].append(Split(tuple(cells.get(n, 0) for n in range(len(p.row.keys))),
+                                       tuple(str(cells[n]) if n in cells else "" for n in range(len(p.row.keys))),
+                                       sum(abs(g - e) for g, e in zip(gaps, p.empties))))
+        # placements giving the same values are one reading (0 0 0 printed as 0 is 0 0 0 wherever it stood)
+        options[name] = list({o.values: o for o in sorted(options[name], key=lambda o: -o.cost)}.values())
+    row_of = {k: name for name, p in rows.items() for k in p.row.keys}
+    fixed = {k: v for k, v in values.items() if k not in row_of}
+    idents = [i for i in identities(variant) if all(k in row_of or k in fixed for k in i.keys)]
+    return _decide(options, found, row_of, idents, fixed, False)
 
 
 def _failing(idents: list[Identity], chosen: dict[str, list[Split]], found: dict[str, Run]) -> list[Identity]:

@@ -17,6 +17,7 @@ from .normalize import normalize, parse_number
 from .ocr import OcrEngine
 from .pdf import MAX_PAGES, OCR_DPI
 from .records import Basis, Cell, Check, Document, ExtractError, Figure, Metadata, Number, Reading, Report, Template
+from .schema import RowSpec
 from .structure import Parse, StructureModel, StructureModels, cut_merged, is_scanned, marks
 from .verify import VerifyOptions, second_look
 
@@ -183,10 +184,10 @@ def _read_flat(doc: Document, meta: Metadata, model: StructureModel) -> Report |
     found = flat.read(doc.text, meta.layout, meta.figures) if meta.layout else None
     if found is None:
         return None
-    variant, readings, missing = found
-    basis = Basis(tuple(readings), frozenset(missing), variant, model.strong, True, 0)
+    basis = Basis(tuple(found.readings), frozenset(found.missing), found.variant, model.strong, True, 0,
+                  found.inconsistent)
     readings, checks = reconcile_basis(basis, meta.figures)
-    return Report(doc.source, meta, variant.layout, readings, checks, basis, Template(variant))
+    return Report(doc.source, meta, found.variant.layout, readings, checks, basis, Template(found.variant))
 
 
 def _template_doubt(readings: list[Reading], parse: Parse, cells: list[Cell], unanchored: set[str]) -> list[Reading]:
@@ -208,22 +209,100 @@ def _template_doubt(readings: list[Reading], parse: Parse, cells: list[Cell], un
 
 def cells_lost(readings: list[Reading], parse: Parse, cells: list[Cell]) -> list[Reading]:
     """A markdown row that prints fewer value cells than its row has (a converter drops empty
-    cells): which cell each number belongs in is not known, so the row goes to a person."""
-    short: dict[str, str] = {}
+    cells): which cell each number belongs in is decided by the tables' sums, as a flat text's
+    splits are (``flat.place``); a row they leave in doubt goes to a person, with its placements'
+    values as candidates.  表四's groups are placed as one row: its lines under the headings."""
     value = lambda c: not _CJK.search(c.text.replace("无", ""))  # noqa: E731
+    short: dict[str, flat.Printed] = {}
+    unparsed: dict[str, str] = {}
+    review: list[RowSpec] = []
     for row in parse.variant.rows:
         at = parse.anchors.get(row.name)
         if at is None or not row.keys:
             continue
-        if row.table == "review_litigation":  # 表四's values stand on a line of their own, under its headings
-            lines = {cells[a.cell].row for a in parse.assignments if a.key in row.keys and a.cell is not None}
-            after = [c for c in cells if c.row in lines and value(c)]
+        if row.table == "review_litigation":  # 表四's values stand on lines of their own, under its headings
+            review.append(row)
         else:
             label = cells[at]
             after = [c for c in cells if c.row == label.row and c.col > label.col and value(c)]
-        if len(after) < len(row.keys):
-            short.update((k, f"its row prints {len(after)} value cells for {len(row.keys)}: cells were lost") for k in row.keys)
-    return reconcile.placement_doubt(readings, short) if short else readings
+            _short(row, after, short, unparsed, {cells[a.cell] for a in parse.assignments
+                                                  if a.key in row.keys and a.cell is not None})
+    if review:
+        keys = {k for row in review for k in row.keys}
+        assigned = {cells[a.cell] for a in parse.assignments if a.key in keys and a.cell is not None}
+        lines = {c.row for c in assigned if c.text.strip()}  # not a heading line's empty cells
+        row = RowSpec("review_litigation", "表四", sum((r.keys for r in review), ()))
+        if lines:
+            _short(row, [c for c in cells if c.row in lines and value(c)], short, unparsed, assigned)
+        else:  # no cell of its lines was placed: where its numbers are is not known
+            unparsed.update((k, "no value cells were found for its lines") for k in row.keys)
+    if not short and not unparsed:
+        return readings
+    placed, broken = flat.place(short, {r.key: r.value for r in readings}, parse.variant) if short else ({}, set())
+    doubt = dict(unparsed)
+    taken: dict[str, Number] = {}
+    shown: dict[str, Number] = {}
+    offered: dict[str, Counter] = {}
+    by_key = {r.key: r for r in readings}
+    for name, options in placed.items():
+        row, printed = short[name].row, short[name].numbers
+        model = tuple(by_key[k].value for k in row.keys)
+        least = min(o.cost for o in options)
+        aligned = [o for o in options if o.cost == least]
+        # taken: the one placement the sums allow, or the one whose blanks stand where the
+        # page's empty cells do when the structure stage read the row so too (two readings agree)
+        if name not in broken and (len(options) == 1 or len(aligned) == 1 and aligned[0].values == model):
+            taken.update(zip(row.keys, (options[0] if len(options) == 1 else aligned[0]).values))
+            continue
+        detail = (f"its row prints {len(printed)} numbers for {len(row.keys)} cells: cells were lost or added, "
+                  + ("and no placement of them makes every sum hold" if name in broken else
+                     f"and {len(options)} placements fit the sums"))
+        doubt.update((k, detail) for k in row.keys)
+        # shown first: the placement whose blanks stand where the page's empty cells do, then
+        # the one most like the structure stage's own reading of the row
+        likeliest = min(options, key=lambda o: (o.cost, -sum(a == b for a, b in zip(o.values, model)),
+                                                [not v for v in o.values]))
+        shown.update(zip(row.keys, likeliest.values))
+        offered.update((k, Counter(o.values[n] for o in options)) for n, k in enumerate(row.keys))
+    readings = [_placed(r, taken, shown, offered) for r in readings]
+    return reconcile.placement_doubt(readings, doubt) if doubt else readings
+
+
+def _placed(r: Reading, taken: dict[str, Number], shown: dict[str, Number], offered: dict[str, Counter]) -> Reading:
+    """A lost-cell row's reading: the one placement's value, or the placements' values as candidates."""
+    if r.key in taken:
+        return replace(r, value=taken[r.key], text=str(taken[r.key]), confidence=1.0, status="read", placement=1.0,
+                       doubt=None, reason=None)
+    if r.key in offered:
+        values = offered[r.key]
+        return replace(r, value=shown[r.key],
+                       candidates=tuple((v, round(c / values.total(), 4)) for v, c in values.most_common()))
+    return r
+
+
+def _short(row: RowSpec, after: list[Cell], short: dict[str, flat.Printed], unparsed: dict[str, str],
+           assigned: set[Cell]) -> None:
+    """A row printing another count of cells than it has (empty cells dropped, or stray empty
+    ones added): its numbers, to be placed; or, where they do not parse or the structure stage
+    took numbers from elsewhere for the row (a line the row ran on to), why not."""
+    if len(after) == len(row.keys):
+        return
+    after = sorted(after, key=lambda c: (c.row, c.col))
+    numbers = [c for c in after if c.text.strip()]
+    if len(numbers) > len(row.keys):
+        return
+    printed = tuple(parse_number(normalize(c.text)) for c in numbers)
+    if any(v is None for v in printed) or not {c for c in assigned if c.text.strip()} <= set(numbers):
+        unparsed.update((k, f"its row prints {len(after)} cells for {len(row.keys)}: cells were lost or added")
+                        for k in row.keys)
+        return
+    empties = [0]
+    for c in after:
+        if c.text.strip():
+            empties.append(0)
+        else:
+            empties[-1] += 1
+    short[row.name] = flat.Printed(row, printed, tuple(empties))
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -279,7 +358,7 @@ def reconcile_basis(basis: Basis, figures: tuple[Figure, ...] = (),
                         candidates=(), placement=1.0, doubt=None, reason=None) if r.key in decided else r
                 for r in basis.readings]
     return reconcile.reconcile(readings, set(basis.missing) - set(decided), basis.variant, basis.strong, figures,
-                               basis.exact, basis.unread)
+                               basis.exact, basis.unread, basis.inconsistent)
 
 
 def readings_of(parse: Parse, cells: list[Cell], model: StructureModel,

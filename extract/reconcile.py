@@ -468,7 +468,7 @@ CERTAIN_ODDS, MAX_COST = 100.0, -2 * math.log(CONFUSION_PRIOR) + 1.0
 
 def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
               strong: float = 0.999, figures: tuple[Figure, ...] = (), exact: bool = True,
-              unread: int = 0) -> tuple[list[Reading], list[Check]]:
+              unread: int = 0, inconsistent: frozenset[str] = frozenset()) -> tuple[list[Reading], list[Check]]:
     """Derive missing cells, correct certain misreadings (of a page), and send the rest of what breaks an identity to review.
 
     ``exact``: the cells are the report's own characters (a text or a text layer).
@@ -479,6 +479,8 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     are the report's own: ``source_inconsistent``.  Cells read off a page are not
     exact: see ``settle``.  Nor, when ``unread`` numbers of the tables went to no cell (a number
     wrapped over two lines): a failing identity may be one of them, so its cells go to a person.
+    ``inconsistent``: the identities the source breaks whichever way its doubtful cells read
+    (every split of a flat text's digits): failing, they are ``source_inconsistent``.
 
     The rules run in turn (``settle``'s first), each naming keys with a reason; the first
     reason a key gets is its own, and a cell already in review keeps the one it came with.
@@ -499,7 +501,7 @@ def reconcile(readings: list[Reading], missing: set[str], variant: Variant,
     _send(doubtful, _contradicted(figures, values, by_key))
     readings = [replace(r, status="needs_review", reason=r.reason or doubtful[r.key]) if r.key in doubtful else r
                 for r in readings]
-    return readings, checks(readings, variant, figures)
+    return readings, checks(readings, variant, figures, inconsistent)
 
 
 def _rows_in_doubt(broken: list[Identity], by_key: dict[str, Reading], doubtful: dict[str, str],
@@ -821,7 +823,8 @@ def _row_of(key: str) -> str:
     return key.rsplit(".", 1)[0]
 
 
-def checks(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...] = ()) -> list[Check]:
+def checks(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...] = (),
+           inconsistent: frozenset[str] = frozenset()) -> list[Check]:
     by_key = {r.key: r for r in readings}
     prose, constants = stated(figures)
     values = {k: r.value for k, r in by_key.items()} | constants
@@ -835,6 +838,7 @@ def checks(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
         if holds:
             verdict = "corrected" if "corrected" in statuses else "ok"
         else:
-            verdict = "unresolved" if "needs_review" in statuses else "source_inconsistent"
+            sure = "needs_review" not in statuses or ident.rule in inconsistent
+            verdict = "source_inconsistent" if sure else "unresolved"
         out.append(Check(ident.rule, holds, verdict, cells))
     return out

@@ -143,6 +143,7 @@ class Basis:
     strong: float
     exact: bool
     unread: int = 0  # number cells among the tables that no key took
+    inconsistent: frozenset[str] = frozenset()  # identities the source breaks whichever way its doubtful cells read
 
 
 @dataclass(frozen=True, slots=True)

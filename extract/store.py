@@ -509,7 +509,8 @@ def _dump_basis(basis: Basis) -> str:
     readings = [[r.key, r.value, r.text, r.confidence, r.status, r.page, list(r.bbox) if r.bbox else None,
                  [list(c) for c in r.candidates], r.placement, r.doubt, r.reason, r.inspected] for r in basis.readings]
     return json.dumps({"readings": readings, "missing": sorted(basis.missing), "layout": basis.variant.layout,
-                       "other_split": basis.variant.other_split, "strong": basis.strong, "exact": basis.exact, "unread": basis.unread},
+                       "other_split": basis.variant.other_split, "strong": basis.strong, "exact": basis.exact, "unread": basis.unread,
+                       "inconsistent": sorted(basis.inconsistent)},
                       ensure_ascii=False)
 
 
@@ -519,7 +520,7 @@ def _load_basis(text: str) -> Basis:
     readings = tuple(Reading(k, v, t, c, s, p, tuple(box) if box else None, tuple(tuple(x) for x in cand), pl, d, *rest)
                      for k, v, t, c, s, p, box, cand, pl, d, *rest in b["readings"])
     return Basis(readings, frozenset(b["missing"]), Variant(b["layout"], b["other_split"]), b["strong"], b["exact"],
-                 b.get("unread", 0))
+                 b.get("unread", 0), frozenset(b.get("inconsistent", ())))
 
 
 def _sha(token: str) -> str:

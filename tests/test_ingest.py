@@ -207,3 +207,24 @@ def test_a_markdown_row_that_lost_cells_goes_to_a_person(tmp_path):
         r = got[f"proactive.normative_docs.{column}"]
         assert r.status == "needs_review" and r.reason.startswith("placement"), r
     assert got["proactive.regulations.issued"].status == "read"
+
+
+def test_a_markdown_row_that_lost_cells_is_placed_where_the_sums_put_it(tmp_path):
+    # 1 0 0 0 0 0 1 printed as | 1 | 1 | (its zeros were empty cells, dropped): only the first
+    # column's sums take the 1, so the row is read, right; 表二's 0 0 0 printed as | 0 | is
+    # 0 0 0 wherever the 0 stood
+    want = flatten(truth(SEEDS / "003_13dc86c238fc634d.txt")["values"])
+    text = _markdown(national_tables(want, Variant("2021", True)))
+    lines = text.splitlines()
+    for n, line in enumerate(lines):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if "属于国家秘密" in line:
+            lines[n] = "| " + " | ".join(c for c in cells if c not in ("0", "")) + " |"
+        elif line.startswith("| 规章 |"):
+            lines[n] = f"| {cells[0]} | 0 |"
+    assert "| 规章 | 0 |" in lines
+    f = tmp_path / "lost.md"
+    f.write_text("\n".join(lines), encoding="utf-8")
+    got = {r.key: r for r in extract(f).readings}
+    for key in [k for k in want if k.startswith(("requests.denied.state_secret.", "proactive.regulations."))]:
+        assert got[key].status == "read" and got[key].value == want[key], got[key]
