@@ -89,3 +89,15 @@ def test_generated_crawler_pages_of_every_style_are_never_silently_wrong():
             zeros_printed += 1
     assert cells > 4000 and not silent, silent
     assert zeros_printed >= 5, f"only {zeros_printed} of 25 pages print their zeros"
+
+
+def test_a_sum_no_split_makes_hold_is_the_pages_own_error():
+    # （七）总计 printed 191000019 (19 1 0 0 0 0 19: 20 requests in a total of 19): several splits,
+    # every one breaking the row's sum, so the page breaks it, whichever is right
+    rows = {"new_received": "190000019", "granted": "8100008", "partial": "1100001", "total": "191000019"}
+    report = _read(_page("规章000行政规范性文件000第二十条第（五）项行政许可0第二十条第（六）项行政处罚0行政强制0"
+                         "第二十条第（八）项行政事业性收费0", rows, "000000000000000"))
+    verdicts = {c.rule: c.verdict for c in report.checks}
+    assert verdicts["requests.row_total.total"] == "source_inconsistent"
+    assert verdicts["requests.row_total.granted"] == "source_inconsistent"
+    assert any(r.status == "needs_review" for r in report.readings if r.key.startswith("requests.total."))
