@@ -84,6 +84,13 @@ def test_garbled_title_is_corrected_against_the_gazetteer():
     assert (m.agency, m.agency_reason) == ("平潭综合实验区", None)
 
 
+def test_a_division_printed_right_is_not_corrected_into_its_neighbour():
+    # 渝北区 (and names since changed, which older reports print) are in the gazetteer: a name it
+    # lacked was read as the nearest one it had (渝中区), a wrong agency from a clean page
+    assert read("重庆市渝北区医疗保障局2023年政府信息公开工作年度报告\n").agency == "重庆市渝北区医疗保障局"
+    assert read("无为县人民政府2019年政府信息公开工作年度报告\n").agency == "无为县人民政府"
+
+
 def test_confusable_characters_are_read_as_the_gazetteer_and_the_kinds_print_them():
     assert read("北仑医人民攻府2023年度政府信息公开工作年度报告\n一、总体情况\n").agency == "北仑区人民政府"
     assert read("平潭综合实验区公安后2023年政府信息公开工作年度报告\n").agency == "平潭综合实验区公安局"
