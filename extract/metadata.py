@@ -178,9 +178,15 @@ class Gazetteer:
     organs: frozenset[str]
     alphabet: frozenset[str]  # the characters names of divisions and organs are made of
     longest: int
+    towns: dict[str, tuple[str, ...]]  # a division's code (province, prefecture, county) -> its towns and streets
 
     def within(self, name: str, parent: str) -> bool:
-        return any(c != p and c.startswith(p) for c in self.codes[name] for p in self.codes[parent])
+        return any(c != p and c.startswith(p) for c in self.codes.get(name, ()) for p in self.codes.get(parent, ()))
+
+    def towns_under(self, parent: str) -> tuple[str, ...]:
+        """The towns and streets of a division: read only under the division printed before them
+        (their names repeat across China; under one county they are few and distinct)."""
+        return tuple(t for p in self.codes.get(parent, ()) for t in self.towns.get(p, ()))
 
     def doubled(self, before: str, ch: str, after: str) -> bool:
         """Whether a character printed twice between ``before`` and ``after`` is meant twice: inside a
@@ -205,9 +211,15 @@ def gazetteer() -> Gazetteer:
         for ch in name[:-1]:
             by_char.setdefault(ch, set()).add(name)
     organs = frozenset(ln for ln in (data / "organs.txt").read_text(encoding="utf-8").splitlines() if ln and ln[0] != "#")
+    towns: dict[str, list[str]] = {}
+    for line in (data / "towns.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        county, name = line.split("\t")
+        for level in {county[:2], county[:4], re.sub(r"(00)+$", "", county)}:  # as ``codes`` cuts them
+            towns.setdefault(level, []).append(name)
     return Gazetteer({n: tuple(c) for n, c in codes.items()}, {c: tuple(n) for c, n in by_last.items()},
                      {c: tuple(n) for c, n in by_first.items()}, {c: frozenset(n) for c, n in by_char.items()},
-                     organs, frozenset("".join([*codes, *organs, *_SUFFIXES])), max(map(len, codes)))
+                     organs, frozenset("".join([*codes, *organs, *_SUFFIXES])), max(map(len, codes)),
+                     {c: tuple(n) for c, n in towns.items()})
 
 
 def _alike(ch: str) -> set[str]:
@@ -320,7 +332,7 @@ def _suffix(s: str) -> tuple[int, str, float]:
     return 0, "", 0.0
 
 
-def _places(s: str, gaz: Gazetteer) -> list[tuple[int, int, str, float]]:
+def _places(s: str, gaz: Gazetteer, whole: str = "") -> list[tuple[int, int, str, float]]:
     """The divisions ``s`` names, as (start, end, name, cost): those printed exactly; then, where a level
     character (区, 县, 市, or its look-alike) ends an unexplained stretch, the one name it clearly reads as;
     then, where such a stretch begins, the one name it clearly begins with (平潭综合实验王).  Of two
@@ -331,14 +343,19 @@ def _places(s: str, gaz: Gazetteer) -> list[tuple[int, int, str, float]]:
         if end:
             spans.append((i, end, s[i:end], 0.0))
         i = end or i + 1
+    # where a known organ is printed whole (住房和城乡建设局, in ``whole``: ``s`` and the kind of
+    # organ it ends with), no town is read into it (和平乡)
+    whole = whole or s
+    organs = [(m.start(), m.start() + len(o)) for o in gaz.organs if o in whole for m in re.finditer(re.escape(o), whole)]
     for backwards in (True, False):
         for at in range(len(s) + 1):
-            if span := _place_at(s, at, backwards, spans, gaz):
+            if span := _place_at(s, at, backwards, spans, gaz, organs):
                 spans = sorted([*spans, span])
     return spans
 
 
-def _place_at(s: str, at: int, backwards: bool, spans: list, gaz: Gazetteer) -> tuple[int, int, str, float] | None:
+def _place_at(s: str, at: int, backwards: bool, spans: list, gaz: Gazetteer,
+              organs: list[tuple[int, int]] = ()) -> tuple[int, int, str, float] | None:
     """The one division that an unexplained stretch ending (or beginning) at ``at`` clearly reads as."""
     lo = max((b for _, b, _, _ in spans if b <= at), default=0)
     hi = min((a for a, _, _, _ in spans if a >= at), default=len(s))
@@ -356,10 +373,16 @@ def _place_at(s: str, at: int, backwards: bool, spans: list, gaz: Gazetteer) -> 
     child = next((n for a, _, n, _ in spans if a >= hi), None)
     alike = {n for c in _alike(edge) for n in names.get(c, ())}
     shared = set().union(*(gaz.by_char.get(c, ()) for c in window[1:]))
+    towns = {t for t in gaz.towns_under(parent) if (t[-1] if backwards else t[0]) in _alike(edge)} if parent else set()
     reads = []
-    for name in alike & shared:
+    for name in alike & shared | towns:
         read = _read_as(name[::-1] if backwards else name, window, _OCR.inserted if backwards else _TIE)
-        under = parent is not None and gaz.within(name, parent) or child is not None and gaz.within(child, name)
+        if read and name in towns:
+            a, b = (at - read[1], at) if backwards else (at, at + read[1])
+            if any(a < y and x < b for x, y in organs):
+                continue
+        under = name in towns or parent is not None and gaz.within(name, parent) or \
+            child is not None and gaz.within(child, name)
         if read and read[0] <= _TOLERANCE * len(name) + _PARENT_BONUS * under:
             left = len(window) - read[1] if backwards else 0  # what it leaves unexplained before it
             reads.append((read[0] - _PARENT_BONUS * under + left * _OCR.inserted, read[1], name, read[0]))
@@ -380,7 +403,7 @@ def _candidate(source: Source, raw: str, gaz: Gazetteer) -> Candidate | None:
     if not s:
         return None
     taken, kind, cost = _suffix(s)
-    spans = _places(s[:len(s) - taken], gaz)
+    spans = _places(s[:len(s) - taken], gaz, s)
     if spans and spans[0][0] == 1:  # one stray character before the first division (三平潭…)
         cost += _OCR.other
         s, costs = s[1:], [0.0] + costs[2:]

@@ -91,6 +91,14 @@ def test_a_division_printed_right_is_not_corrected_into_its_neighbour():
     assert read("无为县人民政府2019年政府信息公开工作年度报告\n").agency == "无为县人民政府"
 
 
+def test_a_town_is_read_against_the_towns_of_the_county_printed_before_it():
+    # 干 read as 千: 莫干山镇 is one of 德清县's towns; no town is read into an organ printed whole
+    # (沈阳市's 和平乡 is not 住房和城乡建设局's 和城乡), nor one a county lacks into one it has
+    assert read("德清县莫千山镇人民政府2023年政府信息公开工作年度报告\n").agency == "德清县莫干山镇人民政府"
+    assert read("沈阳市住房和城乡建设局2023年政府信息公开工作年度报告\n").agency == "沈阳市住房和城乡建设局"
+    assert read("德清县新镇人民政府2023年政府信息公开工作年度报告\n").agency == "德清县新镇人民政府"
+
+
 def test_confusable_characters_are_read_as_the_gazetteer_and_the_kinds_print_them():
     assert read("北仑医人民攻府2023年度政府信息公开工作年度报告\n一、总体情况\n").agency == "北仑区人民政府"
     assert read("平潭综合实验区公安后2023年政府信息公开工作年度报告\n").agency == "平潭综合实验区公安局"
