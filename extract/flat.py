@@ -409,10 +409,11 @@ def place(rows: dict[str, Printed], values: dict[str, Number],
           variant: Variant) -> tuple[dict[str, list[Split]], set[str]]:
     """Rows whose cells lost their places (a markdown converter drops empty cells, or adds
     some): every way of putting a row's numbers, in order, into its cells, the rest blank (0),
-    decided as a flat text's splits are, jointly with the rows the sums bind, every other key
-    held at its ``values``.  For each row the placements some best choice takes, and the rows
-    whose best still breaks a sum.  A placement's cost is how far its blanks stand from the
-    printed empty cells: a hint for which to show first, never grounds to take it."""
+    decided as a flat text's splits are, jointly with the rows the sums bind, the keys of
+    ``values`` held at them (a sum with a key neither placed nor given is no evidence).  For
+    each row the placements some best choice takes, and the rows whose best still breaks a
+    sum.  A placement's cost is how far its blanks stand from the printed empty cells: a hint
+    for which to show first, never grounds to take it."""
     found = {name: Run(p.row, "", frozenset(), frozenset(), frozenset(), "") for name, p in rows.items()}
     options = {}
     for name, p in rows.items():

@@ -238,7 +238,9 @@ def cells_lost(readings: list[Reading], parse: Parse, cells: list[Cell]) -> list
             unparsed.update((k, "no value cells were found for its lines") for k in row.keys)
     if not short and not unparsed:
         return readings
-    placed, broken = flat.place(short, {r.key: r.value for r in readings}, parse.variant) if short else ({}, set())
+    # the sums place a row only by cells read with confidence: one in doubt vouches for nothing
+    sure = {r.key: r.value for r in readings if r.status != "needs_review"}
+    placed, broken = flat.place(short, sure, parse.variant) if short else ({}, set())
     doubt = dict(unparsed)
     taken: dict[str, Number] = {}
     shown: dict[str, Number] = {}
