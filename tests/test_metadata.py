@@ -1,6 +1,7 @@
 """Agency, statistics year and layout from the report text (spaCy pipeline)."""
 from __future__ import annotations
 
+import pytest
 from conftest import SHARED, truth
 from spacy.language import Language
 
@@ -84,19 +85,20 @@ def test_garbled_title_is_corrected_against_the_gazetteer():
     assert (m.agency, m.agency_reason) == ("平潭综合实验区", None)
 
 
-def test_a_division_printed_right_is_not_corrected_into_its_neighbour():
-    # 渝北区 (and names since changed, which older reports print) are in the gazetteer: a name it
-    # lacked was read as the nearest one it had (渝中区), a wrong agency from a clean page
-    assert read("重庆市渝北区医疗保障局2023年政府信息公开工作年度报告\n").agency == "重庆市渝北区医疗保障局"
-    assert read("无为县人民政府2019年政府信息公开工作年度报告\n").agency == "无为县人民政府"
-
-
-def test_a_town_is_read_against_the_towns_of_the_county_printed_before_it():
-    # 干 read as 千: 莫干山镇 is one of 德清县's towns; no town is read into an organ printed whole
-    # (沈阳市's 和平乡 is not 住房和城乡建设局's 和城乡), nor one a county lacks into one it has
-    assert read("德清县莫千山镇人民政府2023年政府信息公开工作年度报告\n").agency == "德清县莫干山镇人民政府"
-    assert read("沈阳市住房和城乡建设局2023年政府信息公开工作年度报告\n").agency == "沈阳市住房和城乡建设局"
-    assert read("德清县新镇人民政府2023年政府信息公开工作年度报告\n").agency == "德清县新镇人民政府"
+@pytest.mark.parametrize("title, agency", [
+    # 渝北区 and names since changed (无为县), which older reports print, are in the gazetteer: a
+    # name it lacked was read as the nearest one it had (渝中区), a wrong agency from a clean page
+    ("重庆市渝北区医疗保障局2023年", "重庆市渝北区医疗保障局"),
+    ("无为县人民政府2019年", "无为县人民政府"),
+    # a town is read against the towns of the county printed before it (干 read as 千: 莫干山镇
+    # is one of 德清县's), never into an organ printed whole (沈阳市's 和平乡 is not
+    # 住房和城乡建设局's 和城乡), nor one a county lacks into one it has
+    ("德清县莫千山镇人民政府2023年", "德清县莫干山镇人民政府"),
+    ("沈阳市住房和城乡建设局2023年", "沈阳市住房和城乡建设局"),
+    ("德清县新镇人民政府2023年", "德清县新镇人民政府"),
+])
+def test_divisions_and_towns_are_read_as_the_gazetteer_has_them(title, agency):
+    assert read(f"{title}政府信息公开工作年度报告\n").agency == agency
 
 
 def test_confusable_characters_are_read_as_the_gazetteer_and_the_kinds_print_them():
