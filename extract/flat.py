@@ -375,12 +375,17 @@ def _unsatisfiable(failing: list[Identity], found: dict[str, Run], row_of: dict[
     whichever split is right, the report's printed numbers do not add up.  Only where every
     split was enumerated and no row has characters left unplaced."""
     out = set()
+    every: dict[str, tuple[list[Split], bool]] = {}  # a row's splits, enumerated once for every identity it is in
     for ident in failing:
         reachable = {0}
         for name in sorted({row_of[k] for k in ident.keys}):
             run = found[name]
-            options, complete = splits(run, True)
-            if run.stray or not complete:
+            if run.stray:
+                break
+            if name not in every:
+                every[name] = splits(run, True)
+            options, complete = every[name]
+            if not complete:
                 break
             keys = run.row.keys
             part = [n for n, k in enumerate(keys) if k in ident.parts]
