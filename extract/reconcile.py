@@ -88,6 +88,8 @@ REASONS = {
     "stray_number": "a number of the tables that no cell took may belong in its sums",
     "ink_unread": "ink where the cell is that the recogniser could not read",
     "blank_unseen": "a blank whose place on the page the second look could not find, so no one saw it empty",
+    "ink_unplaced": "its row's line holds ink that no column of the table was found for",
+    "grid_off_print": "the columns found for its row reach past all the page prints: its cells may be shifted",
     "readings_disagree": "two readings of the cell disagree",
     "template_doubt": "the table variant it belongs to was taken in doubt",
     "undone": "a reviewer's decision on it was taken back",
@@ -146,6 +148,15 @@ def looked_again(r: Reading, look: SecondLook, threshold: float) -> Reading:
     sent for this alone, with no doubt of its place, may be released or corrected later)."""
     if look.kind == "clear":
         return replace(r, inspected=True)
+    if look.kind == "off_print":
+        return replace(r, status="needs_review", doubt="placement",
+                       reason=why("grid_off_print", "the columns found for its row reach past all the page prints"))
+    if look.kind == "band":
+        if all(_value(t, _INK_LOOKALIKE) == 0 for t in look.first.text.split()):
+            return replace(r, inspected=True)  # zero marks only on the line: its blanks stand
+        return replace(r, status="needs_review", doubt="unseen", text=look.first.text, page=look.page or r.page,
+                       reason=why("ink_unplaced", f"its row's line holds ink read as {look.first.text!r}, "
+                                                  "and no column of its table was found on the page"))
     return _inked(r, look, threshold) if look.kind == "ink" else _read_again(r, look)
 
 
@@ -162,7 +173,10 @@ def _inked(r: Reading, look: SecondLook, threshold: float) -> Reading:
     # the first look saw no number here: as likely a blank (a zero mark) as the ink reads poorly
     options = with_extra(_ink_candidates(first, value), {0: max(CONFUSION_PRIOR, 1 - first.score)})
     if other != value and other is not None:
+        # two readings that disagree: the likelier value, the first look's blank counted with them
+        # (a grey 0 cut short reads 6 or 9 close and 0 wide); the sums then say whether it stands
         options = _merged(options, _ink_candidates(again, other))
+        value = options[0][0]
     # a letter read for a digit (``s`` for a faint 5) is a look-alike: as sure as a confusion is likely
     letters = _value(first.text) != value
     confidence = round(min(r.placed, first.score) * (0.5 if letters else 1.0), 4)
@@ -709,7 +723,7 @@ def _own_readings(r: Reading) -> tuple[tuple[Number, float], ...]:
     """What the cell's own characters may read, its place aside: its look-alikes, and a
     blank when the recogniser could not make them out (its belief: confidence over placement)."""
     belief = r.confidence / r.placed if r.candidates and r.placed > 0 else 1.0
-    return candidates(r.text, ((r.text, min(belief, 1.0)),))
+    return candidates(r.text, ((r.text, min(max(belief, 1e-6), 1.0)),))  # a reading no n-best offered: barely believed
 
 
 def _connected(idents: list[Identity]) -> list[list[Identity]]:
@@ -745,15 +759,8 @@ def _release(readings: list[Reading], idents: list[Identity], failing: list[Iden
     # that still add up, so a cell the recogniser doubts stays with a person
     by_key = {r.key: r for r in readings}
     whole = {k for k in _whole_line(readings, idents, broken) if _read_surely(by_key[k])}
-    # a blank no one saw, in a row of nothing but blanks, is vouched for like a place: a number
-    # lost there breaks its column's sum (no neighbour of its row can have shifted to hide it)
-    rows: dict[str, list[Reading]] = {}
-    for r in readings:
-        rows.setdefault(_row_of(r.key), []).append(r)
-    blank_rows = {row for row, rs in rows.items() if all(x.bbox is None and x.value == 0 for x in rs)}
     return [replace(r, status="read", confidence=max(r.confidence, VOUCHED), reason=None, doubt=None)
-            if r.status == "needs_review" and (r.doubt is None or r.doubt == "unseen" and _row_of(r.key) in blank_rows)
-            and r.key not in missing
+            if r.status == "needs_review" and r.doubt is None and r.key not in missing
             and (count.get(r.key, 0) >= 2 and r.key.split(".", 1)[0] not in tables or r.key in whole and r.doubt is None)
             else r for r in readings]
 

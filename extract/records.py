@@ -95,10 +95,12 @@ class SecondLook:
     ``ink``: the cell read as a blank holds ink, ``first`` its close crop read and ``again``
     a wider, larger one.  ``again``: a number read a second time from its cell's region,
     ``dash`` when a short level stroke stands left of its digits (a minus sign).  ``clear``:
-    the blank cell's region holds no ink, or only a dash (a zero printed so)."""
+    the blank cell's region holds no ink, or only a dash (a zero printed so).  ``band``: the
+    cell's row had no column found on its page, and its line holds marks no box read, ``first``
+    their readings.  ``off_print``: the columns found for its row reach past all the page prints."""
 
     key: str
-    kind: str  # ink | again | clear
+    kind: str  # ink | again | clear | band | off_print
     box: BBox
     again: Recognized | None = None
     first: Recognized | None = None

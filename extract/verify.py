@@ -8,20 +8,25 @@ reads 18.  So, on each page image, with the column positions and lines the parse
 * every blank key's cell region (its column's span by its row's line) is looked at for ink
   that is no ruling line; ink is cut out and recognised twice (close, and wider and larger);
 * every number read is recognised a second time from its cell's region, reaching further
-  left (a minus sign) and scaled up, and a short level stroke left of its digits is noted.
+  left (a minus sign) and scaled up, and a short level stroke left of its digits is noted;
+* a row whose columns were found nowhere on its page (a table of blanks prints no number to
+  place them by) is looked at whole: its line right of its label, less the boxes read there;
+* a row whose columns reach past everything printed on its page was placed on a grid that
+  is not the page's: none of its cells is where the grid says.
 
 This module only looks; what each look makes of a cell (its reading, its candidates, whether
 a person must see it) is reconciliation's policy: ``reconcile.looked_again``.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from .normalize import normalize
+from .normalize import Kind, kind_of, normalize
 from .ocr import _SLASH, _UPRIGHT, OcrEngine, stroke_slope
 from .records import BBox, Cell, Reading, Recognized, SecondLook
 from .structure import _TABLES, Parse
@@ -111,14 +116,110 @@ def _text_heights(cells: list[Cell]) -> dict[int, float]:
 
 
 @dataclass(frozen=True, slots=True)
+class Band:
+    """A row's whole line right of its label, on a page where no column of its row was found."""
+
+    keys: tuple[str, ...]  # the row's blank keys no region covers
+    page: int
+    box: BBox
+    text_height: float
+    read: tuple[BBox, ...]  # boxes read on the line already (labels, numbers placed): not ink to look at
+
+
+def bands(parse: Parse, cells: list[Cell], readings: list[Reading], where: dict[str, Region]) -> list[Band]:
+    """The lines of the rows with blanks no cell region covers, from their labels' right edge to
+    the page's text block's."""
+    heights = _text_heights(cells)
+    fallback = float(np.median(list(heights.values()))) if heights else None
+    unseen = {r.key for r in readings if r.bbox is None and r.value == 0 and r.key not in where}
+    placed = {a.cell for a in parse.assignments if a.cell is not None}
+    out = []
+    for run in parse.runs:
+        for row in run.rows:
+            keys = tuple(k for k in row.keys if k in unseen)
+            at = parse.anchors.get(row.name)
+            if not keys or at is None or cells[at].bbox is None:
+                continue
+            label = cells[at]
+            page = [c for c in cells if c.page == label.page and c.bbox is not None]
+            th = heights.get(label.page, fallback) or 0.8 * (label.bbox[3] - label.bbox[1])
+            box = (label.bbox[2] + 0.3 * th, label.bbox[1] - 0.2 * th,
+                   max(c.bbox[2] for c in page) + th, label.bbox[3] + 0.2 * th)
+            read = tuple(c.bbox for i, c in enumerate(cells) if c.page == label.page and c.bbox is not None
+                         and (i in placed or kind_of(c.text) == Kind.TEXT) and _overlap(c.bbox, box))
+            out.append(Band(keys, label.page, box, th, read))
+    return out
+
+
+def _overlap(a: BBox, b: BBox) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _band_marks(g: np.ndarray, band: Band, min_ink: float) -> list[BBox]:
+    """The marks on a band's line that no box read, apart by more than a digit's gap: each a
+    number (or a zero mark) no column took.  Only marks as tall as a digit's stroke count: a
+    rule running askew through the line leaves flat pieces, and a dash is a zero mark."""
+    x0, y0, x1, y1 = _clip(g, band.box)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return []
+    crop = g[y0:y1, x0:x1].copy()
+    pad = 0.1 * band.text_height
+    for b in band.read:
+        bx0, by0, bx1, by1 = _clip(g, _pad(b, pad))
+        crop[max(by0 - y0, 0):max(by1 - y0, 0), max(bx0 - x0, 0):max(bx1 - x0, 0)] = 255
+    th = band.text_height
+    n, _, stats, _ = cv2.connectedComponentsWithStats(_ink(crop))
+    marks = sorted((int(stats[k, 0]), int(stats[k, 1]), int(stats[k, 0] + stats[k, 2]), int(stats[k, 1] + stats[k, 3]))
+                   for k in range(1, n) if stats[k, 3] >= min_ink * th and stats[k, 4] >= max(4.0, 0.02 * th * th))
+    blobs: list[list[int]] = []
+    for m in marks:
+        if blobs and m[0] - blobs[-1][2] < 0.6 * th:
+            b = blobs[-1]
+            b[:] = [b[0], min(b[1], m[1]), max(b[2], m[2]), max(b[3], m[3])]
+        else:
+            blobs.append(list(m))
+    return [(x0 + a, y0 + b, x0 + c, y0 + d) for a, b, c, d in blobs]
+
+
+def off_print(where: dict[str, Region], parse: Parse, cells: list[Cell]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The rows whose cell regions reach past everything printed on their page (every box the
+    detector found: prose, headings, labels, numbers), each as (its keys, the keys of its
+    columns there): a column with nothing printed over it, under it or beside it is none of
+    the table's, and the grid placed it wrongly (a 表四 whose first column is blank, placed
+    one column to the right)."""
+    extent: dict[int, tuple[float, float]] = {}
+    for c in cells:
+        if c.bbox is not None:
+            lo, hi = extent.get(c.page, (math.inf, -math.inf))
+            extent[c.page] = (min(lo, c.bbox[0]), max(hi, c.bbox[2]))
+    out = []
+    for run in parse.runs:
+        for row in run.rows:
+            keys = [k for k in row.keys if k in where and where[k].page in extent]
+            outside = []
+            for k in keys:
+                (x0, _, x1, _), (left, right) = where[k].box, extent[where[k].page]
+                if not left - 0.25 * (x1 - x0) <= (x0 + x1) / 2 <= right + 0.25 * (x1 - x0):
+                    outside.append(k)
+            if outside:
+                out.append((tuple(row.keys), tuple(outside)))
+    return out
+
+
+_NEAR = 2  # columns this near one placed past the print are as unsure as it
+
+
+@dataclass(frozen=True, slots=True)
 class _Crop:
     """One crop to recognise, and what it is for."""
 
     key: str
-    kind: str  # ink | ink_again | again
+    kind: str  # ink | ink_again | again | band
     image: np.ndarray
     box: BBox
     page: int | None
+    keys: tuple[str, ...] = ()  # a band's: the keys its marks may belong to
+    leans: bool = False  # a band's mark is one leaning stroke: a slash
 
 
 def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images: dict[int, np.ndarray],
@@ -127,6 +228,16 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
     that holds some, every number read a second time.  (What that makes of each cell's status
     is reconciliation's to say: ``reconcile.looked_again``.)"""
     where = regions(parse, cells)
+    by_key = {r.key: r for r in readings}
+    off: set[str] = set()  # rows on a grid off the print, with a number placed near where it fails
+    for keys, outside in off_print(where, parse, cells):
+        at = [keys.index(k) for k in outside]
+        near = [k for j, k in enumerate(keys) if any(abs(j - i) <= _NEAR for i in at) and k in by_key]
+        if any(by_key[k].bbox is not None for k in near):
+            off.update(k for k in keys if k in where)  # it may be shifted, and the rest of its row with it
+        else:  # only blanks there: their line is looked at whole, as if no column were found
+            for k in near:
+                where.pop(k, None)
     crops: list[_Crop] = []
     dashes: set[str] = set()
     leaning: set[str] = set()  # blank cells whose ink is one leaning stroke: a slash
@@ -163,11 +274,35 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
                                r.page))
             if "-" not in normalize(r.text) and _dash_before(g, (box[0], y0, x1, y1), th):
                 dashes.add(r.key)
+    for band in bands(parse, cells, readings, where) if options.ink else ():
+        g = _gray(images[band.page]) if band.page in images else None
+        marks = [] if g is None else _band_marks(g, band, options.min_ink)
+        if g is not None and not marks:  # the whole line is empty: its blanks were seen
+            looks.update((k, SecondLook(k, "clear", band.box, page=band.page)) for k in band.keys)
+        for m in marks:
+            x0, y0, x1, y1 = _clip(g, _pad(m, 0.15 * band.text_height))
+            slope = stroke_slope(g[y0:y1, x0:x1])
+            crops.append(_Crop(band.keys[0], "band", _crop(g, _pad(m, 0.3 * band.text_height)), m, band.page,
+                               band.keys, slope is not None and slope < _LEANS))
+    # a grid reaching past the print: what its regions showed says nothing of the cells
+    looks.update((k, SecondLook(k, "off_print", where[k].box, page=where[k].page)) for k in off)
     if not crops:
         return looks
-    seen = {(c.key, c.kind): (c, _slash(Recognized(*read)) if c.key in leaning else Recognized(*read))
-            for c, read in zip(crops, engine.recognize_crops([c.image for c in crops]))}
+    reads = [Recognized(*read) for read in engine.recognize_crops([c.image for c in crops])]
+    on_band: dict[tuple[str, ...], list[tuple[_Crop, Recognized]]] = {}
+    for c, read in zip(crops, reads):
+        if c.kind == "band":
+            on_band.setdefault(c.keys, []).append((c, _slash(read) if c.leans else read))
+    for keys, marks in on_band.items():  # the marks no column took, read left to right
+        box = (min(c.box[0] for c, _ in marks), min(c.box[1] for c, _ in marks),
+               max(c.box[2] for c, _ in marks), max(c.box[3] for c, _ in marks))
+        read = Recognized(" ".join(r.text for _, r in marks), min(r.score for _, r in marks))
+        looks.update((k, SecondLook(k, "band", box, first=read, page=marks[0][0].page)) for k in keys)
+    seen = {(c.key, c.kind): (c, _slash(read) if c.key in leaning else read)
+            for c, read in zip(crops, reads) if c.kind != "band"}
     for (key, kind), (crop, read) in seen.items():
+        if looks.get(key) is not None and looks[key].kind == "off_print":
+            continue
         if kind == "ink":
             looks[key] = SecondLook(key, "ink", crop.box, seen[(key, "ink_again")][1], read, page=crop.page)
         elif kind == "again":

@@ -1,6 +1,7 @@
 """The second look at a scan: a number the detector lost is seen as ink, never read as a silent 0."""
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import numpy as np
@@ -12,10 +13,12 @@ from extract.cells import Box
 from extract.ocr import OcrPage, RapidOcr
 from extract.pipeline import extract_document
 from extract.reconcile import looked_again, not_looked_at
-from extract.records import Reading, Recognized, SecondLook
-from extract.schema import DECIMAL_KEYS, SIGNED_KEYS
-from extract.verify import VerifyOptions, _dash_before, _ink_box, _level_stroke
-from training.render import font, scan, to_pdf
+from extract.records import Cell, Reading, Recognized, SecondLook
+from extract.schema import DECIMAL_KEYS, SIGNED_KEYS, Variant
+from extract.structure import Parse, Run
+from extract.verify import Region, VerifyOptions, _dash_before, _ink_box, _level_stroke, off_print
+from training.generate import make_values
+from training.render import degrade, font, render_report, scan, to_pdf
 
 SEED = 70  # 2019 layout, partly ruled: negative changes in 表二, a decimal amount, 3 pages
 
@@ -130,6 +133,14 @@ def test_what_a_second_look_makes_of_a_cell():
     assert mark == replace(blank, inspected=True)  # a zero mark: the blank stands, seen
     clear = looked_again(blank, SecondLook(blank.key, "clear", (10, 10, 30, 40)), 0.9)
     assert clear == replace(blank, inspected=True) and not blank.inspected
+    # a grey 0 cut short reads 6 close and 0 wide: the likelier reading, the blank's own counted,
+    # is the value; a person sees it unless the sums vouch for it
+    cut = looked_again(blank, replace(ink, first=Recognized("6", 0.99, (("6", 1.0),)),
+                                      again=Recognized("0", 0.97, (("0", 1.0),))), 0.9)
+    assert cut.value == 0 and cut.status == "needs_review" and 6 in dict(cut.candidates)
+    faint = looked_again(blank, replace(ink, first=Recognized("4", 0.99, (("4", 1.0),)),
+                                        again=Recognized("9", 0.5, (("9", 0.6), ("4", 0.4)))), 0.9)
+    assert faint.value == 4 and faint.status == "needs_review"
     unread = looked_again(blank, replace(ink, first=Recognized("口", 0.5), again=Recognized("田", 0.5)), 0.9)
     assert unread.status == "needs_review" and unread.reason.startswith("ink_unread")
     number = Reading("proactive.fees.change", 18, "18", 0.99, "read", bbox=(0, 0, 20, 30), candidates=((18, 1.0),))
@@ -157,3 +168,61 @@ def test_a_minus_sign_is_seen_apart_from_its_digits_or_touching_them():
     assert _dash_before(_number("4", "touching"), box, th)
     for digits in ("4", "7", "1", "18", "2"):
         assert not _dash_before(_number(digits), box, th), digits
+
+
+@pytest.fixture(scope="module")
+def blank_table(tmp_path_factory):
+    """A 表三 that prints zeros as blank cells and holds four numbers, all four boxes lost:
+    no number of the table is left to place its columns by, and the losses cancel in every
+    sum (4 新收 + 0 = 0 + 4 结转下年, with each row's total)."""
+    variant = Variant("2021", False)
+    values = make_values(variant, random.Random(5))
+    values.update({k: 0 for k in values if k.startswith("requests.")})
+    for row in ("new_received", "carried_forward"):
+        values[f"requests.{row}.other_org"] = values[f"requests.{row}.total"] = 4
+    s = render_report(values, variant, "洪泽区人民政府", 2023, random.Random(23))  # zeros printed blank
+    assert s.style["zero"] == "", "the drawn style no longer prints zeros blank"
+    rng = random.Random(1)
+    s.pages = [degrade(p, "mild", rng) for p in s.pages]
+    lost = [k for k, v in values.items() if k.startswith("requests.") and v]
+    boxes: dict[int, list] = {}
+    for k in lost:
+        page, box = s.truth[k]
+        boxes.setdefault(page, []).append(box)
+    path = tmp_path_factory.mktemp("scan") / "blank.pdf"
+    path.write_bytes(to_pdf(s.pages, s.dpi))
+    return s, lost, path, LosingEngine(RapidOcr(), boxes)
+
+
+def test_a_table_of_blanks_is_looked_at_row_by_row(blank_table):
+    # no column of 表三 is found on its page: each row's line is looked at whole, so the lost
+    # numbers are seen (read, or sent to a person), and the rows with no ink stay read
+    s, lost, path, engine = blank_table
+    report, got = _outcome(s, lost, path, engine)
+    assert all(r.status == "needs_review" or r.value == s.values[k] for k, r in got.items()), got
+    silent = [r.key for r in report.readings if r.value != s.values[r.key] and r.status != "needs_review"]
+    assert not silent
+    empty = [r for r in report.readings if r.key.startswith("requests.granted.")]
+    assert all(r.status == "read" and r.value == 0 for r in empty)
+
+
+def _outcome_line(centres: list[float], pitch: float) -> tuple[Parse, dict[str, Region], list[Cell]]:
+    """表四's one line on a grid of ``centres``, on a page whose print runs from x 171 to 1460
+    (its prose; the line's 15 printed right of its first column)."""
+    row = next(r for r in Variant().rows if r.name == "review_litigation")
+    where = {k: Region(1, (x - pitch / 2, 140, x + pitch / 2, 180), 36.0) for k, x in zip(row.keys, centres)}
+    printed = [Cell("一是主动公开的深度和广度有待拓展", 0, 0, 1, (171.0, 40.0, 1460.0, 80.0)),
+               Cell("15", 1, 0, 1, (198.0, 145.0, 246.0, 175.0))]
+    return Parse(Variant(), [], [Run(None, 1.0, [row], [], (0, 0))]), where, printed
+
+
+def test_a_grid_reaching_past_all_the_page_prints_is_not_the_pages():
+    pitch = 85.0
+    parse, inside, printed = _outcome_line([223 + j * pitch for j in range(15)], pitch)
+    assert off_print(inside, parse, printed) == []
+    # one column to the left: its first column stands where nothing at all is printed
+    parse, shifted, printed = _outcome_line([138 + j * pitch for j in range(15)], pitch)
+    assert off_print(shifted, parse, printed) == [(tuple(shifted), (next(iter(shifted)),))]
+    moved = looked_again(Reading("review_litigation.review.upheld", 15, "15", 0.99, "read"),
+                         SecondLook("review_litigation.review.upheld", "off_print", (0, 0, 1, 1)), 0.9)
+    assert moved.status == "needs_review" and moved.reason.startswith("grid_off_print")
