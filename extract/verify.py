@@ -117,7 +117,8 @@ def _text_heights(cells: list[Cell]) -> dict[int, float]:
 
 @dataclass(frozen=True, slots=True)
 class Band:
-    """A row's whole line right of its label, on a page where no column of its row was found."""
+    """A row's whole line right of its label, where some of its blanks have no region: no column
+    of its row was found on the page, or the ones found near them lay past the print."""
 
     keys: tuple[str, ...]  # the row's blank keys no region covers
     page: int
