@@ -43,6 +43,16 @@ def _inside(b: Box, box) -> bool:
     return box[0] - 4 <= x <= box[2] + 4 and box[1] - 4 <= y <= box[3] + 4
 
 
+def _losing(s, lost: list[str], path):
+    """The scan as an image PDF at ``path``, and the real engine that loses the boxes of ``lost``."""
+    boxes: dict[int, list] = {}
+    for k in lost:
+        page, box = s.truth[k]
+        boxes.setdefault(page, []).append(box)
+    path.write_bytes(to_pdf(s.pages, s.dpi))
+    return s, lost, path, LosingEngine(RapidOcr(), boxes)
+
+
 @pytest.fixture(scope="module")
 def lost_scan(tmp_path_factory):
     s = scan(SEED, "mild")
@@ -53,13 +63,7 @@ def lost_scan(tmp_path_factory):
     decimal = [k for k in DECIMAL_KEYS if isinstance(printed.get(k), float)]
     lost = one_digit[:2] + longer[:2] + negative[:1] + decimal[:1]
     assert len(lost) == 6 and negative and decimal, "the seed no longer prints every kind of number"
-    boxes: dict[int, list] = {}
-    for k in lost:
-        page, box = s.truth[k]
-        boxes.setdefault(page, []).append(box)
-    path = tmp_path_factory.mktemp("scan") / "lost.pdf"
-    path.write_bytes(to_pdf(s.pages, s.dpi))
-    return s, lost, path, LosingEngine(RapidOcr(), boxes)
+    return _losing(s, lost, tmp_path_factory.mktemp("scan") / "lost.pdf")
 
 
 def _outcome(s, lost, path, engine, options=VerifyOptions()):
@@ -185,13 +189,7 @@ def blank_table(tmp_path_factory):
     rng = random.Random(1)
     s.pages = [degrade(p, "mild", rng) for p in s.pages]
     lost = [k for k, v in values.items() if k.startswith("requests.") and v]
-    boxes: dict[int, list] = {}
-    for k in lost:
-        page, box = s.truth[k]
-        boxes.setdefault(page, []).append(box)
-    path = tmp_path_factory.mktemp("scan") / "blank.pdf"
-    path.write_bytes(to_pdf(s.pages, s.dpi))
-    return s, lost, path, LosingEngine(RapidOcr(), boxes)
+    return _losing(s, lost, tmp_path_factory.mktemp("scan") / "blank.pdf")
 
 
 def test_a_table_of_blanks_is_looked_at_row_by_row(blank_table):
