@@ -11,15 +11,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import flat, ingest, metadata, reconcile
 from .normalize import normalize, parse_number
-from .ocr import OcrEngine
 from .pdf import MAX_PAGES, OCR_DPI
-from .records import Basis, Cell, Check, Document, ExtractError, Figure, Metadata, Number, Reading, Report, Template
+from .records import Basis, Cell, Check, Document, ExtractError, Figure, Metadata, Number, Reading, Report, Template, VerifyOptions
 from .schema import RowSpec
 from .structure import Parse, StructureModel, StructureModels, cut_merged, is_scanned, marks
-from .verify import VerifyOptions, second_look
+
+if TYPE_CHECKING:  # scans only: a text report is read without loading OpenCV
+    from .ocr import OcrEngine
 
 MODEL_PATH = Path(os.environ.get("EXTRACT_MODEL", Path(__file__).resolve().parent.parent / "models" / "structure.joblib"))
 
@@ -318,6 +320,8 @@ def look_again(readings: list[Reading], parse: Parse, doc: Document, model: Stru
                options: VerifyOptions = VerifyOptions()) -> list[Reading]:
     """The second look at a scan's pages (``verify``), judged under the model's review thresholds."""
     checks = reconcile.witnesses(parse.variant)
+    from .verify import second_look
+
     looks = second_look(readings, parse, doc.cells, doc.images, engine, options)
     unseen = reconcile.not_looked_at if options.ink else (lambda r: r)
     return [reconcile.looked_again(r, looks[r.key], reconcile.threshold_for(checks[r.key], model))

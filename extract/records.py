@@ -89,6 +89,17 @@ class Recognized:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    """How a scan's second look (``verify``) reads a page (sizes in text heights of the page's numbers)."""
+
+    ink: bool = True  # look for ink in blank cells
+    second_reading: bool = True  # read every number again
+    min_ink: float = 0.3  # a mark at least this tall or wide counts as ink (specks of noise do not)
+    reach_left: float = 0.8  # the second crop reaches this far left of the box: a minus sign the box left out
+    scale: float = 1.6  # and is this much larger than the first
+
+
+@dataclass(frozen=True, slots=True)
 class SecondLook:
     """What a scan's page showed at a key's cell when looked at again (``verify``).
 

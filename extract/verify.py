@@ -28,19 +28,8 @@ import numpy as np
 
 from .normalize import Kind, kind_of, normalize
 from .ocr import _SLASH, _UPRIGHT, OcrEngine, stroke_slope
-from .records import BBox, Cell, Reading, Recognized, SecondLook
+from .records import BBox, Cell, Reading, Recognized, SecondLook, VerifyOptions
 from .structure import _TABLES, Parse
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyOptions:
-    """How the second look reads a page (sizes in text heights of the page's numbers)."""
-
-    ink: bool = True  # look for ink in blank cells
-    second_reading: bool = True  # read every number again
-    min_ink: float = 0.3  # a mark at least this tall or wide counts as ink (specks of noise do not)
-    reach_left: float = 0.8  # the second crop reaches this far left of the box: a minus sign the box left out
-    scale: float = 1.6  # and is this much larger than the first
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,10 @@ occur at every raw confidence (scans) and a sigmoid's flattened slope would cap
 every confidence below the review threshold, isotonic regression (the empirical
 accuracy, monotone).  Below ``threshold`` a cell is ``needs_review``.
 
-The shipped model pickles ``StructureModels``, ``StructureModel``, ``LabelModel``
-and ``_label_text`` under this package's name: they must stay importable from here.
+scikit-learn fits the estimators; what they learnt is kept as plain arrays
+(``fitted``), so reading a report does not load scikit-learn.  The shipped model
+pickles ``StructureModels``, ``StructureModel``, ``LabelModel``, ``_label_text``
+and ``fitted``'s classes under these names: they must stay importable from here.
 """
 from __future__ import annotations
 
@@ -31,8 +33,6 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 from ..normalize import Kind, kind_of
 from ..records import Cell
@@ -52,6 +52,7 @@ from .anchors import (
     shift_ambiguous,
 )
 from .anchors import _label_text as _label_text
+from .fitted import Isotonic, Sigmoid, TreeEnsemble
 from .grid import ESTIMATORS, ColumnGrid, GridKey, GridOptions, as_columns, column_grids, cut_merged
 from .grid import _outcome_grid as _outcome_grid
 from .grid import _page_shift as _page_shift
@@ -139,8 +140,8 @@ class StructureModel:
         self.temperature = 1.0  # pair logits are divided by it, so rival assignments keep their share
         self.strong = strong  # confidence above which a cell in a broken identity is trusted over the identity
         self.labels = LabelModel()
-        self.values = value_classifier()
-        self.calibrator: dict[str, LogisticRegression | IsotonicRegression | None] | None = None
+        self.values: TreeEnsemble | None = None
+        self.calibrator: dict[str, Sigmoid | Isotonic | None] | None = None
 
     # training ------------------------------------------------------------------------------
 
@@ -157,7 +158,7 @@ class StructureModel:
             feats, index = self._pair_features(cells, kinds, runs)
             X.append(feats)
             y.extend(cell_keys[runs[r].cells[a]] == runs[r].keys[j] for r, a, j in index)
-        self.values.fit(np.vstack(X), np.asarray(y, dtype=int))
+        self.values = TreeEnsemble.from_sklearn(value_classifier().fit(np.vstack(X), np.asarray(y, dtype=int)))
         return self
 
     def _pair_features(self, cells: list[Cell], kinds: list[Kind], runs: list[Run],
@@ -167,6 +168,9 @@ class StructureModel:
 
     def fit_calibration(self, keys: list[str], raw: list[float], correct: list[bool]) -> StructureModel:
         """One calibrator per table: 表二's cells go wrong in other ways than 表三's and 表四's."""
+        from sklearn.isotonic import IsotonicRegression
+        from sklearn.linear_model import LogisticRegression
+
         self.calibrator = {}
         for table in _TABLES:
             pick = [i for i, k in enumerate(keys) if k.startswith(table + ".")]
@@ -176,9 +180,10 @@ class StructureModel:
                 self.calibrator[table] = None
             elif self.calibration == "isotonic":
                 # no cell is certain: the best block's accuracy, at most 1 - 1e-4
-                self.calibrator[table] = IsotonicRegression(y_min=0.0, y_max=1 - 1e-4, out_of_bounds="clip").fit(x[:, 0], y)
+                self.calibrator[table] = Isotonic.from_sklearn(
+                    IsotonicRegression(y_min=0.0, y_max=1 - 1e-4, out_of_bounds="clip").fit(x[:, 0], y))
             else:
-                self.calibrator[table] = LogisticRegression(C=100.0).fit(x, y)
+                self.calibrator[table] = Sigmoid.from_sklearn(LogisticRegression(C=100.0).fit(x, y))
         self.strong = self.calibrate("requests.total.total", 0.999)
         return self
 
@@ -249,10 +254,7 @@ class StructureModel:
         calibrator = (self.calibrator or {}).get(key.split(".", 1)[0])
         if calibrator is None:
             return raw
-        x = _logit(np.asarray([[raw]]))
-        if isinstance(calibrator, IsotonicRegression):
-            return float(calibrator.predict(x[:, 0])[0])
-        return float(calibrator.predict_proba(x)[0, 1])
+        return float(calibrator.predict_proba(_logit(np.asarray([[raw]])))[0, 1])
 
     def for_cells(self, cells: list[Cell]) -> StructureModel:
         return self

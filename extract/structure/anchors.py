@@ -12,12 +12,11 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from ..normalize import Kind, normalize, parse_number
 from ..records import Cell
 from ..schema import LAYOUT_MARKERS, RowSpec, Variant
+from .fitted import TextClassifier
 
 # the tables in page order: grids and features know a table by its index here
 _TABLES = {"proactive": 0, "requests": 1, "review_litigation": 2}
@@ -43,17 +42,20 @@ class LabelModel:
         self.C = C
 
     def fit(self, texts: list[str], labels: list[str]) -> LabelModel:
-        self.vectorizer_ = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
-                                           preprocessor=_label_text)
-        X = self.vectorizer_.fit_transform(texts)
-        self.classifier_ = LogisticRegression(C=self.C, max_iter=2000).fit(X, labels)
-        self.classes_ = list(self.classifier_.classes_)
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
+                                     preprocessor=_label_text)
+        classifier = LogisticRegression(C=self.C, max_iter=2000).fit(vectorizer.fit_transform(texts), labels)
+        self.classifier_ = TextClassifier.from_sklearn(vectorizer, classifier)
+        self.classes_ = self.classifier_.classes_
         return self
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(self.classes_)))
-        return self.classifier_.predict_proba(self.vectorizer_.transform(texts))
+        return self.classifier_.predict_proba(texts)
 
     def predict_stacked(self, cells: list[Cell], text_cells: list[int], proba: np.ndarray, leading: float) -> np.ndarray:
         """``proba`` (of ``text_cells``) with every label wrapped over lines of a page read as

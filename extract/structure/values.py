@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
 
 from ..normalize import Kind, kind_of, normalize, parse_number
 from ..records import Cell, Number
@@ -46,8 +45,10 @@ class Assignment:
     blank: bool = False  # no cell, on a page where the column is blank: the value is 0, read, not missing
 
 
-def value_classifier() -> HistGradientBoostingClassifier:
-    """The (cell, column) pair classifier, untrained."""
+def value_classifier():
+    """The (cell, column) pair classifier, untrained (scikit-learn's; ``fitted.TreeEnsemble`` keeps what it learns)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     return HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, max_leaf_nodes=31,
                                           l2_regularization=1.0, random_state=0)
 
