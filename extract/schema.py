@@ -18,6 +18,10 @@ LAYOUT_MARKERS = {
     "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额"),
 }
 
+# The report's sections after its tables, as both layouts number and title them: the tables end at the
+# first (the prose after them prints words like 无 that read as values).
+SECTIONS_AFTER_TABLES = (("五", "存在的主要问题"), ("六", "其他需要报告"))
+
 APPLICANTS = ("natural_person", "commercial", "research", "social_org", "legal_service", "other_org", "total")
 APPLICANT_LABELS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
 OUTCOMES = ("upheld", "corrected", "other", "pending", "total")
@@ -38,6 +42,7 @@ class RowSpec:
     label: str
     keys: tuple[str, ...]
     headers: tuple[str, ...] = ()
+    below: bool = False  # its values print under its label (a heading over its columns), not beside it
 
     @property
     def table(self) -> str:
@@ -135,6 +140,7 @@ REVIEW = RowSpec(
     "review_litigation", "行政复议",
     tuple(f"review_litigation.{g}.{o}" for g in REVIEW_GROUPS for o in OUTCOMES),
     OUTCOME_LABELS,
+    below=True,
 )
 
 

@@ -118,7 +118,8 @@ class Band:
 
 def bands(parse: Parse, cells: list[Cell], readings: list[Reading], where: dict[str, Region]) -> list[Band]:
     """The lines of the rows with blanks no cell region covers, from their labels' right edge to
-    the page's text block's."""
+    the page's text block's (for a row whose label heads its columns, all the block under the
+    label down to the text after its run)."""
     heights = _text_heights(cells)
     fallback = float(np.median(list(heights.values()))) if heights else None
     unseen = {r.key for r in readings if r.bbox is None and r.value == 0 and r.key not in where}
@@ -133,8 +134,14 @@ def bands(parse: Parse, cells: list[Cell], readings: list[Reading], where: dict[
             label = cells[at]
             page = [c for c in cells if c.page == label.page and c.bbox is not None]
             th = heights.get(label.page, fallback) or 0.8 * (label.bbox[3] - label.bbox[1])
-            box = (label.bbox[2] + 0.3 * th, label.bbox[1] - 0.2 * th,
-                   max(c.bbox[2] for c in page) + th, label.bbox[3] + 0.2 * th)
+            right = max(c.bbox[2] for c in page) + th
+            if row.below:  # its label heads its columns: its line is somewhere under it, before the text after the run
+                after = cells[run.span[1]] if run.span[1] < len(cells) else None
+                bottom = after.bbox[1] if after is not None and after.page == label.page and after.bbox is not None \
+                    and after.bbox[1] > label.bbox[3] else max(c.bbox[3] for c in page) + th
+                box = (min(c.bbox[0] for c in page) - th, label.bbox[3], right, bottom)
+            else:
+                box = (label.bbox[2] + 0.3 * th, label.bbox[1] - 0.2 * th, right, label.bbox[3] + 0.2 * th)
             read = tuple(c.bbox for i, c in enumerate(cells) if c.page == label.page and c.bbox is not None
                          and (i in placed or kind_of(c.text) == Kind.TEXT) and _overlap(c.bbox, box))
             out.append(Band(keys, label.page, box, th, read))

@@ -126,6 +126,18 @@ def test_runs_cut_at_the_anchors_and_a_row_whose_label_was_lost_joins_the_one_be
     assert make_runs(cells, kinds, VARIANT, {2: (7, 0.95)})[0].anchor is None
 
 
+def test_the_last_run_ends_at_the_section_after_the_tables():
+    # the prose after 表四 prints words that read as values (无 is a zero): they are no table's
+    last = VARIANT.rows.index(ROWS["review_litigation"])
+    cells = [Cell(t, r, 0) for r, t in enumerate(["行政复议", "3", "0", "3", "五.存在的主要问题及改进情况", "一是…", "无"])]
+    kinds = [kind_of(c.text) for c in cells]
+    run = make_runs(cells, kinds, VARIANT, {last: (0, 0.99)})[-1]
+    assert (run.cells, run.span) == ([1, 2, 3], (1, 4))
+    # a heading numbered within the tables, as 表三's rows and 表二's groups are, ends nothing
+    cells[4] = Cell("（五）监督保障", 4, 0)
+    assert make_runs(cells, [kind_of(c.text) for c in cells], VARIANT, {last: (0, 0.99)})[-1].span == (1, 7)
+
+
 def test_the_template_the_labels_fit_best_is_taken_over_its_rival():
     variants = [Variant("2021", True), Variant("2021", False)]
     classes = sorted({r.name for v in variants for r in v.rows}) + ["none"]
@@ -216,12 +228,23 @@ def test_表三s_stacks_fall_on_an_even_pitch_and_a_column_never_printed_lies_be
     assert REQUESTS not in column_grids(moved(cells, 2, 30), runs)
 
 
-def test_a_heading_read_refutes_an_even_pitch_guess():
-    # 自然人 blank in every row: the first stack is 商业企业's, and the pitch a guess takes wrong
-    cells, runs = table3([{1: "3", 6: "3"}, {1: "4", 6: "9"}])
-    assert column_grids(cells, runs)[REQUESTS].x[0] == X[1]  # the guess, wrong
-    cells, runs = table3([{1: "3", 6: "3"}, {1: "4", 6: "9"}], {1: APPLICANT_LABELS[1]})
+def _labels_to(cells: list[Cell], x1: float) -> list[Cell]:
+    """The cells with their row labels reaching to ``x1``."""
+    return [replace(c, bbox=(c.bbox[0], c.bbox[1], x1, c.bbox[3])) if c.row > 0 and kind_of(c.text) == Kind.TEXT else c
+            for c in cells]
+
+
+def test_no_even_pitch_guess_where_自然人_may_be_the_blank_column():
+    # 自然人 blank in every row: the first stack is 商业企业's; taken for 自然人's, every value would
+    # move one column left and every sum still hold.  A column's room left of it: no guess.
+    lines = [{1: "3", 6: "3"}, {1: "4", 6: "9"}]
+    cells, runs = table3(lines)
     assert REQUESTS not in column_grids(cells, runs)
+    # labels reaching to just left of the first stack leave no room for another column: it is 自然人's
+    assert column_grids(_labels_to(cells, X[1] - 60), runs)[REQUESTS].x[0] == X[1]
+    # unless a heading read elsewhere (商业企业's, over the first stack) says otherwise
+    cells, runs = table3(lines, {1: APPLICANT_LABELS[1]})
+    assert REQUESTS not in column_grids(_labels_to(cells, X[1] - 60), runs)
 
 
 def test_other_tables_make_no_even_pitch_guess():

@@ -204,6 +204,30 @@ def test_a_table_of_blanks_is_looked_at_row_by_row(blank_table):
     assert all(r.status == "read" and r.value == 0 for r in empty)
 
 
+@pytest.fixture(scope="module")
+def blank_outcomes(tmp_path_factory):
+    """A 表四 that prints zeros as blank cells and one group's 4 (维持, and its 总计), both boxes
+    lost: no box is left under its headings, and 4 = 4 becomes 0 = 0."""
+    variant = Variant("2021", False)
+    values = make_values(variant, random.Random(5))
+    values.update({k: 0 for k in values if k.startswith("review_litigation.")})
+    values["review_litigation.review.upheld"] = values["review_litigation.review.total"] = 4
+    s = render_report(values, variant, "洪泽区人民政府", 2023, random.Random(23))  # zeros printed blank
+    rng = random.Random(1)
+    s.pages = [degrade(p, "mild", rng) for p in s.pages]
+    return _losing(s, ["review_litigation.review.upheld", "review_litigation.review.total"],
+                   tmp_path_factory.mktemp("scan") / "outcomes.pdf")
+
+
+def test_a_row_under_its_headings_is_looked_at_under_them(blank_outcomes):
+    # 表四's label heads its columns: with no box to place them by, all the table under its
+    # headings is looked at, and the lost 4s go to a person
+    s, lost, path, engine = blank_outcomes
+    report, got = _outcome(s, lost, path, engine)
+    assert all(r.status == "needs_review" or r.value == s.values[k] for k, r in got.items()), got
+    assert not [r.key for r in report.readings if r.value != s.values[r.key] and r.status != "needs_review"]
+
+
 def _outcome_line(centres: list[float], pitch: float) -> tuple[Parse, dict[str, Region], list[Cell]]:
     """表四's one line on a grid of ``centres``, on a page whose print runs from x 171 to 1460
     (its prose; the line's 15 printed right of its first column)."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..normalize import Kind, normalize, parse_number
 from ..records import Cell
-from ..schema import LAYOUT_MARKERS, RowSpec, Variant
+from ..schema import LAYOUT_MARKERS, SECTIONS_AFTER_TABLES, RowSpec, Variant
 from .fitted import TextClassifier
 
 # the tables in page order: grids and features know a table by its index here
@@ -83,6 +83,7 @@ def _label_text(text: str) -> str:
     return normalize(text)[:60]
 
 
+_AFTER_TABLES = re.compile("|".join(rf"^\s*{n}\s*[、.．]|{title}" for n, title in SECTIONS_AFTER_TABLES))
 _ENUMERATED = re.compile(r"^\s*(?:\d+\s*[.、．]|[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+\s*[、.．])")
 
 
@@ -226,10 +227,16 @@ def make_runs(cells: list[Cell], kinds: list[Kind], variant: Variant,
         if not any(r.keys for r in covered):
             continue
         pos, p = matches[j] if j is not None else (-1, 0.0)
-        end = matches[nxt][0] if nxt is not None else len(cells)
+        end = matches[nxt][0] if nxt is not None else tables_end(cells, kinds, pos + 1)
         cand = [i for i in range(pos + 1, end) if kinds[i] != Kind.TEXT]
         runs.append(Run(None if j is None else pos, p, covered, cand, (pos + 1, end)))
     return runs
+
+
+def tables_end(cells: list[Cell], kinds: list[Kind], start: int) -> int:
+    """Where the last table's run ends: at the first section heading after the tables, or the end."""
+    return next((i for i in range(start, len(cells)) if kinds[i] == Kind.TEXT and _AFTER_TABLES.search(cells[i].text)),
+                len(cells))
 
 
 def choose_template(cells: list[Cell], kinds: list[Kind], proba: np.ndarray, classes: list[str], text_cells: list[int],

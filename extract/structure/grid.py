@@ -54,6 +54,7 @@ class GridOptions:
     # 表三's even pitch, from fewer stacks of boxes than columns
     stack_off: float = 0.25  # a stack this far off every column of the even pitch is none of them
     heading_refutes: float = 0.5  # a heading read this far off its column of the even pitch refutes it
+    second_room: float = 1.4  # a first stack this many pitches (its own as the second column) clear of the labels may be the second
     # 表四's outcome grid (``_outcome_grid``)
     pitch_spread: float = 0.15  # how far a table's column pitch strays from a fifteenth of the text block
     pitches_tried: tuple[float, float, float] = (0.35, 1.3, 0.01)  # pitches tried, in fifteenths of the text block
@@ -91,14 +92,19 @@ class GridEvidence:
     lines: list[tuple[int, int, list[Cell]]]  # (table, columns in row, a printed line's value cells), per row of each run
     spans: dict[GridKey, list[tuple[float, float]]]  # every value box's x span, per page, table and columns in row
     headings: list[tuple[int, int, dict[int, float]]]  # (table, columns, x centre per column) of the headings found
+    label_right: dict[tuple[int, int], float]  # per (page, table): the right edge of its rows' labels
 
     @classmethod
     def of(cls, cells: list[Cell], runs: list[Run], options: GridOptions = GridOptions()) -> GridEvidence:
         lines: list[tuple[int, int, list[Cell]]] = []
         spans: dict[GridKey, list[tuple[float, float]]] = defaultdict(list)
+        label_right: dict[tuple[int, int], float] = {}
         for run in runs:
             if run.anchor is None or cells[run.anchor].bbox is None:
                 continue
+            label = cells[run.anchor]
+            at = (label.page, _TABLES[run.rows[0].table])
+            label_right[at] = max(label_right.get(at, -math.inf), label.bbox[2])
             by_line: dict[int, list[Cell]] = defaultdict(list)
             for i in run.cells:
                 by_line[cells[i].row].append(cells[i])
@@ -109,7 +115,7 @@ class GridEvidence:
                 for line in by_line.values():
                     spans[(line[0].page, t, n)] += [(c.bbox[0], c.bbox[2]) for c in line]
                     lines.append((t, n, line))
-        return cls(lines, dict(spans), _headings_found(cells, runs, options))
+        return cls(lines, dict(spans), _headings_found(cells, runs, options), label_right)
 
     def partial_headings(self, options: GridOptions) -> dict[tuple[int, int], dict[int, float]]:
         """Per (table, columns): the headings found where too few were to place the columns by
@@ -164,25 +170,40 @@ def even_pitch(evidence: GridEvidence, placed: Placed, options: GridOptions) -> 
     """Fewer stacks than columns, in 表三 only: its first and last columns (自然人 and 总计 are
     rarely all blank) set an even pitch, and the stacks between must each fall on its own
     column of it.  Elsewhere (表二's short rows, 表四's mostly zero outcomes) a blank first or
-    last column is common: no guess."""
+    last column is common: no guess.  Nor where 自然人 may be the blank one: the stacks fit as
+    well from the second column, and there is a column's room left of the first stack (every
+    sum holds either way, so only the page can tell)."""
     partial = evidence.partial_headings(options)
     out = {}
     for (page, t, n), spans in evidence.spans.items():
-        if n < 2 or 0 in placed.get((page, t, n), {}) or t != _TABLES["requests"]:
+        if n < 3 or 0 in placed.get((page, t, n), {}) or t != _TABLES["requests"]:
             continue
         stacks = _stacks(spans)
         if len(stacks) < 2:
             continue
         first, last = float(np.median(stacks[0])), float(np.median(stacks[-1]))
-        at = [(float(np.median(xs)) - first) / (last - first) * (n - 1) for xs in stacks]
-        cols = [round(a) for a in at]
-        if any(abs(a - c) > options.stack_off for a, c in zip(at, cols)) or len(set(cols)) < len(cols):
+        centres = [float(np.median(xs)) for xs in stacks]
+        cols = _on_pitch(centres, n - 1, options)
+        if cols is None:
+            continue
+        room = first - evidence.label_right.get((page, t), -math.inf)
+        if room >= options.second_room * (last - first) / (n - 2) and _on_pitch(centres, n - 2, options) is not None:
             continue
         step = (last - first) / (n - 1)  # a heading read elsewhere says 自然人 was blank after all
         if any(abs(first + j * step - x) > options.heading_refutes * step for j, x in partial.get((t, n), {}).items()):
             continue
         out[(page, t, n)] = {j: float(np.median(xs)) for j, xs in zip(cols, stacks)}
     return out
+
+
+def _on_pitch(centres: list[float], steps: int, options: GridOptions) -> list[int] | None:
+    """The column (from the first stack's) of each stack, when the first and last stand ``steps``
+    columns apart at an even pitch and every stack between falls on a column of its own."""
+    at = [(x - centres[0]) / (centres[-1] - centres[0]) * steps for x in centres]
+    cols = [round(a) for a in at]
+    if any(abs(a - c) > options.stack_off for a, c in zip(at, cols)) or len(set(cols)) < len(cols):
+        return None
+    return cols
 
 
 def between_known(evidence: GridEvidence, placed: Placed, options: GridOptions) -> dict[GridKey, dict[int, float]]:
