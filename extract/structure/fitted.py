@@ -30,7 +30,8 @@ class TextClassifier:
 
     @classmethod
     def from_sklearn(cls, vectorizer, classifier) -> TextClassifier:
-        assert vectorizer.analyzer == "char" and vectorizer.sublinear_tf and vectorizer.norm == "l2"
+        if not (vectorizer.analyzer == "char" and vectorizer.sublinear_tf and vectorizer.norm == "l2"):
+            raise ValueError("only a char n-gram vectorizer with sublinear tf and l2 rows is copied")
         return cls(dict(vectorizer.vocabulary_), vectorizer.idf_.copy(), tuple(vectorizer.ngram_range),
                    vectorizer.preprocessor, classifier.coef_.copy(), classifier.intercept_.copy(),
                    list(classifier.classes_))
@@ -78,7 +79,8 @@ class TreeEnsemble:
     @classmethod
     def from_sklearn(cls, model) -> TreeEnsemble:
         """From a fitted binary ``HistGradientBoostingClassifier`` on numeric features."""
-        assert len(model.classes_) == 2 and model.is_categorical_ is None
+        if len(model.classes_) != 2 or model.is_categorical_ is not None:
+            raise ValueError("only a binary ensemble on numeric features is copied")
         nodes = [predictors[0].nodes for predictors in model._predictors]
         offsets = np.cumsum([0] + [len(n) for n in nodes[:-1]]).astype(np.intp)
         every = np.concatenate(nodes)
@@ -132,7 +134,8 @@ class Isotonic:
 
     @classmethod
     def from_sklearn(cls, model) -> Isotonic:
-        assert model.out_of_bounds == "clip"
+        if model.out_of_bounds != "clip":
+            raise ValueError("only an isotonic regression clipped to its range is copied")
         return cls(model.X_thresholds_.astype(np.float64), model.y_thresholds_.astype(np.float64))
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
