@@ -151,6 +151,10 @@ def looked_again(r: Reading, look: SecondLook, threshold: float) -> Reading:
     if look.kind == "off_print":
         return replace(r, status="needs_review", doubt="placement",
                        reason=why("grid_off_print", "the columns found for its row reach past all the page prints"))
+    if look.kind == "off_column":
+        return replace(r, status="needs_review", doubt="placement",
+                       reason=why("placement", f"a number of its row placed as {r.key if r.bbox else look.other} "
+                                                f"stands in the column of {look.other if r.bbox else r.key}"))
     if look.kind == "band":
         if all(_value(t, _INK_LOOKALIKE) == 0 for t in look.first.text.split()):
             return replace(r, inspected=True)  # zero marks only on the line: its blanks stand

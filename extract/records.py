@@ -108,15 +108,18 @@ class SecondLook:
     ``dash`` when a short level stroke stands left of its digits (a minus sign).  ``clear``:
     the blank cell's region holds no ink, or only a dash (a zero printed so).  ``band``: the
     cell's row had no column found on its page, and its line holds marks no box read, ``first``
-    their readings.  ``off_print``: the columns found for its row reach past all the page prints."""
+    their readings.  ``off_print``: the columns found for its row reach past all the page prints.
+    ``off_column``: a number of its row stands in another column's region than its own, the
+    column of a blank (``other``: the key of the other of the two cells)."""
 
     key: str
-    kind: str  # ink | again | clear | band | off_print
+    kind: str  # ink | again | clear | band | off_print | off_column
     box: BBox
     again: Recognized | None = None
     first: Recognized | None = None
     dash: bool = False
     page: int | None = None  # the page ``box`` lies on
+    other: str | None = None  # off_column: the other cell's key
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,9 @@ reads 18.  So, on each page image, with the column positions and lines the parse
 * a row whose columns were found nowhere on its page (a table of blanks prints no number to
   place them by) is looked at whole: its line right of its label, less the boxes read there;
 * a row whose columns reach past everything printed on its page was placed on a grid that
-  is not the page's: none of its cells is where the grid says.
+  is not the page's: none of its cells is where the grid says;
+* a number whose box stands in the column of a blank of its row, not in its own, was placed
+  where the grid does not put it: one of the two is wrong.
 
 This module only looks; what each look makes of a cell (its reading, its candidates, whether
 a person must see it) is reconciliation's policy: ``reconcile.looked_again``.
@@ -165,9 +167,7 @@ def _band_marks(g: np.ndarray, band: Band, min_ink: float) -> list[BBox]:
         bx0, by0, bx1, by1 = _clip(g, _pad(b, pad))
         crop[max(by0 - y0, 0):max(by1 - y0, 0), max(bx0 - x0, 0):max(bx1 - x0, 0)] = 255
     th = band.text_height
-    n, _, stats, _ = cv2.connectedComponentsWithStats(_ink(crop))
-    marks = sorted((int(stats[k, 0]), int(stats[k, 1]), int(stats[k, 0] + stats[k, 2]), int(stats[k, 1] + stats[k, 3]))
-                   for k in range(1, n) if stats[k, 3] >= min_ink * th and stats[k, 4] >= max(4.0, 0.02 * th * th))
+    marks = sorted(m for m in _marks(crop, th, min_ink) if m[3] - m[1] >= min_ink * th)
     blobs: list[list[int]] = []
     for m in marks:
         if blobs and m[0] - blobs[-1][2] < 0.6 * th:
@@ -200,6 +200,29 @@ def off_print(where: dict[str, Region], parse: Parse, cells: list[Cell]) -> list
                     outside.append(k)
             if outside:
                 out.append((tuple(row.keys), tuple(outside)))
+    return out
+
+
+def off_column(where: dict[str, Region], parse: Parse, readings: list[Reading]) -> dict[str, str]:
+    """Numbers whose box stands not in their own column's region but in that of a column of
+    their row taken for a blank, both ways (key -> the other key): the placement and the grid
+    disagree, and the number may be the blank column's (a column found one place off)."""
+    by_key = {r.key: r for r in readings}
+    out: dict[str, str] = {}
+    for run in parse.runs:
+        for row in run.rows:
+            for k in row.keys:
+                r, own = by_key.get(k), where.get(k)
+                if r is None or r.bbox is None or own is None or r.page != own.page:
+                    continue
+                x = (r.bbox[0] + r.bbox[2]) / 2
+                if own.box[0] <= x <= own.box[2]:
+                    continue
+                for other in row.keys:
+                    o, region = by_key.get(other), where.get(other)
+                    if other != k and o is not None and o.bbox is None and region is not None \
+                            and region.page == own.page and region.box[0] <= x <= region.box[2]:
+                        out[k], out[other] = other, k
     return out
 
 
@@ -283,6 +306,9 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
                                band.keys, slope is not None and slope < _LEANS))
     # a grid reaching past the print: what its regions showed says nothing of the cells
     looks.update((k, SecondLook(k, "off_print", where[k].box, page=where[k].page)) for k in off)
+    # a number standing in a blank's column: neither cell's look says where it belongs
+    looks.update((k, SecondLook(k, "off_column", where[k].box, page=where[k].page, other=o))
+                 for k, o in off_column(where, parse, readings).items() if k not in off)
     if not crops:
         return looks
     reads = [Recognized(*read) for read in engine.recognize_crops([c.image for c in crops])]
@@ -298,7 +324,7 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
     seen = {(c.key, c.kind): (c, _slash(read) if c.key in leaning else read)
             for c, read in zip(crops, reads) if c.kind != "band"}
     for (key, kind), (crop, read) in seen.items():
-        if looks.get(key) is not None and looks[key].kind == "off_print":
+        if looks.get(key) is not None and looks[key].kind in ("off_print", "off_column"):
             continue
         if kind == "ink":
             looks[key] = SecondLook(key, "ink", crop.box, seen[(key, "ink_again")][1], read, page=crop.page)
@@ -333,14 +359,11 @@ def _ink_box(g: np.ndarray, box: BBox, th: float, min_ink: float) -> BBox | None
     x0, y0, x1, y1 = _clip(g, box)
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
-    ink = _ink(g[y0:y1, x0:x1])
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink)
-    marks = [stats[k] for k in range(1, n) if (stats[k, 3] >= min_ink * th or stats[k, 2] >= min_ink * th)
-             and stats[k, 4] >= max(4.0, 0.02 * th * th)]
+    marks = _marks(g[y0:y1, x0:x1], th, min_ink)
     if not marks:
         return None
     xs0, ys0 = min(m[0] for m in marks), min(m[1] for m in marks)
-    xs1, ys1 = max(m[0] + m[2] for m in marks), max(m[1] + m[3] for m in marks)
+    xs1, ys1 = max(m[2] for m in marks), max(m[3] for m in marks)
     return float(x0 + xs0), float(y0 + ys0), float(x0 + xs1), float(y0 + ys1)
 
 
@@ -356,11 +379,39 @@ _MIN_CONTRAST = 25.0  # grey levels: less is paper texture, not print
 
 
 def _ink(crop: np.ndarray) -> np.ndarray:
-    """Ink of a crop (1 where printed) with the ruling lines through it taken out: a row or
-    column of pixels mostly ink is a rule, and its neighbouring pixel rows with it."""
-    ink = _dark(crop)
-    rows, cols = ink.mean(axis=1) > 0.6, ink.mean(axis=0) > 0.6
+    """Ink of a crop (1 where printed) with the ruling lines through it taken out."""
+    return _without_rules(_dark(crop))
+
+
+def _marks(crop: np.ndarray, th: float, min_ink: float) -> list[tuple[int, int, int, int]]:
+    """The marks of a crop that are neither ruling lines nor specks, each as the box of its
+    printed pixels.  A mark is grown from them into the paler pixels joined to them (smoothed,
+    darker than the paper by half as much), so that a faded digit on noisy paper, whose print
+    breaks into specks, counts as one mark; its box stays that of its print, as the recogniser
+    is to see it."""
+    dark = _dark(crop)
+    paper, middle = np.percentile(crop, (90, 50))
+    spread = max(float(paper - middle), 1.0) / 1.28
+    faint = _without_rules((cv2.GaussianBlur(crop, (3, 3), 0) < paper - max(_MIN_CONTRAST, 5 * spread) / 2)
+                           .astype(np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(faint)
+    out = []
+    for k in range(1, n):
+        x, y, w, h, area = stats[k]
+        if (h >= min_ink * th or w >= min_ink * th) and area >= max(4.0, 0.02 * th * th):
+            ys, xs = np.nonzero((labels[y:y + h, x:x + w] == k) & (dark[y:y + h, x:x + w] == 1))
+            if len(xs):
+                out.append((int(x + xs.min()), int(y + ys.min()), int(x + xs.max() + 1), int(y + ys.max() + 1)))
+    return out
+
+
+def _without_rules(ink: np.ndarray) -> np.ndarray:
+    """``ink`` less its ruling lines: a row of pixels mostly ink is a rule, and its neighbouring
+    rows with it; then, of what is left, a column mostly ink (a digit between a shaded band and
+    two rules is no column rule)."""
+    rows = ink.mean(axis=1) > 0.6
     ink[rows | np.roll(rows, 1) | np.roll(rows, -1), :] = 0
+    cols = ink.mean(axis=0) > 0.6
     ink[:, cols | np.roll(cols, 1) | np.roll(cols, -1)] = 0
     return ink
 

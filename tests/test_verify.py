@@ -16,7 +16,7 @@ from extract.reconcile import looked_again, not_looked_at
 from extract.records import Cell, Reading, Recognized, SecondLook
 from extract.schema import DECIMAL_KEYS, SIGNED_KEYS, Variant
 from extract.structure import Parse, Run
-from extract.verify import Region, VerifyOptions, _dash_before, _ink_box, _level_stroke, off_print
+from extract.verify import Region, VerifyOptions, _dash_before, _ink_box, _level_stroke, off_column, off_print
 from training.generate import make_values
 from training.render import degrade, font, render_report, scan, to_pdf
 
@@ -108,6 +108,27 @@ def test_faint_ink_is_seen_and_rules_and_noise_are_not():
     assert _ink_box(_cell("5", 200), region, th, 0.3) is not None  # faded grey print, fainter than the rules
     assert _ink_box(_cell("", 0), region, th, 0.3) is None  # rules and paper noise alone
     assert _ink_box(_cell("", 0, noise=12.0, seed=1), region, th, 0.3) is None
+
+
+def _faded(glyph: str, noise: float, seed: int) -> np.ndarray:
+    """A cell of a table ruled only across, under its shaded heading row: a small digit in faded
+    grey ink (the strokes break into specks on noisy paper), between two rules."""
+    img = Image.new("L", (260, 58), 250)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, 259, 8), fill=200)
+    draw.line((0, 9, 259, 9), fill=150, width=2)
+    draw.line((0, 52, 259, 52), fill=150, width=2)
+    if glyph:
+        draw.text((122, 20), glyph, fill=215, font=font(False, 20))
+    page = np.asarray(img, dtype=np.float32) + np.random.default_rng(seed).normal(0, noise, (58, 260))
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+def test_a_faded_digit_on_noisy_paper_is_seen_whole():
+    # its specks grow into one mark, and the band and rules above and below it are no column rule through it
+    region, th = (0, 0, 260, 58), 38.0
+    assert all(_ink_box(_faded("2", 10.0, seed), region, th, 0.3) is not None for seed in range(10))
+    assert not any(_ink_box(_faded("", 10.0, seed), region, th, 0.3) is not None for seed in range(10))
 
 
 def test_a_dash_is_a_zero_mark_and_a_digit_is_not():
@@ -248,3 +269,25 @@ def test_a_grid_reaching_past_all_the_page_prints_is_not_the_pages():
     moved = looked_again(Reading("review_litigation.review.upheld", 15, "15", 0.99, "read"),
                          SecondLook("review_litigation.review.upheld", "off_print", (0, 0, 1, 1)), 0.9)
     assert moved.status == "needs_review" and moved.reason.startswith("grid_off_print")
+
+
+def test_a_number_standing_in_a_blank_columns_place_is_in_doubt():
+    # 表三's row on a grid one column off: the 7 placed as 社会公益组织 stands where 科研机构 is
+    row = next(r for r in Variant().rows if r.name == "requests.new_received")
+    pitch, xs = 164.0, [1151 + j * 164.0 for j in range(len(row.keys))]
+    where = {k: Region(3, (x - pitch / 2, 461, x + pitch / 2, 532), 48.0) for k, x in zip(row.keys, xs)}
+    parse = Parse(Variant(), [], [Run(None, 1.0, [row], [], (0, 0))])
+    research, social = row.keys[2], row.keys[3]
+
+    def line(placed: str, x: float) -> list[Reading]:
+        return [Reading(k, 7, "7", 0.99, "read", page=3, bbox=(x - 15, 473, x + 15, 517)) if k == placed
+                else Reading(k, 0, "", 0.99, "read", page=3) for k in row.keys]
+
+    assert off_column(where, parse, line(social, xs[2] + 40)) == {social: research, research: social}
+    assert off_column(where, parse, line(social, xs[3] - 40)) == {}  # in its own column, off its centre
+    taken = [replace(r, bbox=(xs[2] - 15, 473, xs[2] + 15, 517), value=1, text="1") if r.key == research else r
+             for r in line(social, xs[2] + 40)]
+    assert off_column(where, parse, taken) == {}  # the column it stands in holds a number of its own
+    moved = looked_again(line(social, xs[2] + 40)[3], SecondLook(social, "off_column", where[social].box, other=research), 0.9)
+    assert moved.status == "needs_review" and moved.doubt == "placement"
+    assert moved.reason.startswith("placement: a number of its row placed as")
