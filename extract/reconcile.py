@@ -151,6 +151,9 @@ def looked_again(r: Reading, look: SecondLook, threshold: float) -> Reading:
     if look.kind == "off_print":
         return replace(r, status="needs_review", doubt="placement",
                        reason=why("grid_off_print", "the columns found for its row reach past all the page prints"))
+    if look.kind == "crowded":
+        return replace(r, status="needs_review", doubt="placement",
+                       reason=why("placement", "the columns found for its row crowd each other: its cells may be shifted"))
     if look.kind == "off_column":
         return replace(r, status="needs_review", doubt="placement",
                        reason=why("placement", f"a number of its row placed as {r.key if r.bbox else look.other} "

@@ -109,11 +109,12 @@ class SecondLook:
     the blank cell's region holds no ink, or only a dash (a zero printed so).  ``band``: the
     cell's row had no column found on its page, and its line holds marks no box read, ``first``
     their readings.  ``off_print``: the columns found for its row reach past all the page prints.
+    ``crowded``: the columns found for its row crowd each other (no page prints so).
     ``off_column``: a number of its row stands in another column's region than its own, the
     column of a blank (``other``: the key of the other of the two cells)."""
 
     key: str
-    kind: str  # ink | again | clear | band | off_print | off_column
+    kind: str  # ink | again | clear | band | off_print | crowded | off_column
     box: BBox
     again: Recognized | None = None
     first: Recognized | None = None

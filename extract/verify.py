@@ -13,6 +13,8 @@ reads 18.  So, on each page image, with the column positions and lines the parse
   place them by) is looked at whole: its line right of its label, less the boxes read there;
 * a row whose columns reach past everything printed on its page was placed on a grid that
   is not the page's: none of its cells is where the grid says;
+* a row whose columns crowd each other (two centres nearer than half a column) was placed on
+  a grid no page prints;
 * a number whose box stands in the column of a blank of its row, not in its own, was placed
   where the grid does not put it: one of the two is wrong.
 
@@ -203,6 +205,24 @@ def off_print(where: dict[str, Region], parse: Parse, cells: list[Cell]) -> list
     return out
 
 
+def crowded(where: dict[str, Region], parse: Parse) -> list[tuple[str, ...]]:
+    """The rows whose cell regions crowd each other: two neighbouring columns' centres nearer
+    than half a column's width.  No printed table is so; the grid found for the row is not the
+    page's (an estimator that packed columns together), and its blanks and numbers alike may be
+    in the wrong columns."""
+    out = []
+    for run in parse.runs:
+        for row in run.rows:
+            boxes = [where[k] for k in row.keys if k in where]
+            if len(boxes) < len(row.keys) or len({b.page for b in boxes}) != 1:
+                continue
+            centres = [(b.box[0] + b.box[2]) / 2 for b in boxes]
+            widths = [b.box[2] - b.box[0] for b in boxes]
+            if any(c1 - c0 < 0.5 * min(w0, w1) for c0, c1, w0, w1 in zip(centres, centres[1:], widths, widths[1:])):
+                out.append(tuple(row.keys))
+    return out
+
+
 def off_column(where: dict[str, Region], parse: Parse, readings: list[Reading]) -> dict[str, str]:
     """Numbers whose box stands not in their own column's region but in that of a column of
     their row taken for a blank, both ways (key -> the other key): the placement and the grid
@@ -306,6 +326,10 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
                                band.keys, slope is not None and slope < _LEANS))
     # a grid reaching past the print: what its regions showed says nothing of the cells
     looks.update((k, SecondLook(k, "off_print", where[k].box, page=where[k].page)) for k in off)
+    # a grid whose columns crowd each other is none a page prints
+    for keys in crowded(where, parse):
+        looks.update((k, SecondLook(k, "crowded", where[k].box, page=where[k].page)) for k in keys if k not in off)
+        off.update(keys)
     # a number standing in a blank's column: neither cell's look says where it belongs
     looks.update((k, SecondLook(k, "off_column", where[k].box, page=where[k].page, other=o))
                  for k, o in off_column(where, parse, readings).items() if k not in off)
@@ -324,7 +348,7 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
     seen = {(c.key, c.kind): (c, _slash(read) if c.key in leaning else read)
             for c, read in zip(crops, reads) if c.kind != "band"}
     for (key, kind), (crop, read) in seen.items():
-        if looks.get(key) is not None and looks[key].kind in ("off_print", "off_column"):
+        if looks.get(key) is not None and looks[key].kind in ("off_print", "crowded", "off_column"):
             continue
         if kind == "ink":
             looks[key] = SecondLook(key, "ink", crop.box, seen[(key, "ink_again")][1], read, page=crop.page)

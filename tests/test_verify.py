@@ -16,7 +16,7 @@ from extract.reconcile import looked_again, not_looked_at
 from extract.records import Cell, Reading, Recognized, SecondLook
 from extract.schema import DECIMAL_KEYS, SIGNED_KEYS, Variant
 from extract.structure import Parse, Run
-from extract.verify import Region, VerifyOptions, _dash_before, _ink_box, _level_stroke, off_column, off_print
+from extract.verify import Region, VerifyOptions, _dash_before, _ink_box, _level_stroke, crowded, off_column, off_print
 from training.generate import make_values
 from training.render import degrade, font, render_report, scan, to_pdf
 
@@ -291,3 +291,16 @@ def test_a_number_standing_in_a_blank_columns_place_is_in_doubt():
     moved = looked_again(line(social, xs[2] + 40)[3], SecondLook(social, "off_column", where[social].box, other=research), 0.9)
     assert moved.status == "needs_review" and moved.doubt == "placement"
     assert moved.reason.startswith("placement: a number of its row placed as")
+
+
+def test_a_grid_whose_columns_crowd_each_other_is_not_the_pages():
+    # 表四's 15 columns at an even pitch, and the same line with ten of them packed together
+    pitch = 85.0
+    parse, even, _ = _outcome_line([223 + j * pitch for j in range(15)], pitch)
+    assert crowded(even, parse) == []
+    packed = [231, 315, 383, 423, 443, 463, 489, 516, 542, 569, 650, 733, 815, 901, 988]
+    parse, squeezed, _ = _outcome_line([float(x) for x in packed], 54.0)
+    assert crowded(squeezed, parse) == [tuple(squeezed)]
+    moved = looked_again(Reading("review_litigation.litigation_after_review.total", 1, "1", 0.99, "read"),
+                         SecondLook("review_litigation.litigation_after_review.total", "crowded", (0, 0, 1, 1)), 0.9)
+    assert moved.status == "needs_review" and moved.doubt == "placement" and "crowd" in moved.reason
