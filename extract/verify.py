@@ -394,9 +394,16 @@ def _ink_box(g: np.ndarray, box: BBox, th: float, min_ink: float) -> BBox | None
 def _dark(crop: np.ndarray) -> np.ndarray:
     """Printed pixels: darker than the crop's paper (its bright majority) by more than the paper's
     own noise, so that faint grey ink counts, and only as much noise as clears five spreads."""
+    paper, contrast = _paper(crop)
+    return (crop < paper - contrast).astype(np.uint8)
+
+
+def _paper(crop: np.ndarray) -> tuple[float, float]:
+    """The crop's paper level, and how much darker than it print is: five spreads of the paper's
+    noise (as if normal), at least ``_MIN_CONTRAST``."""
     paper, middle = np.percentile(crop, (90, 50))
-    spread = max(float(paper - middle), 1.0) / 1.28  # the paper's noise, as if normal
-    return (crop < paper - max(_MIN_CONTRAST, 5 * spread)).astype(np.uint8)
+    spread = max(float(paper - middle), 1.0) / 1.28
+    return float(paper), max(_MIN_CONTRAST, 5 * spread)
 
 
 _MIN_CONTRAST = 25.0  # grey levels: less is paper texture, not print
@@ -413,11 +420,9 @@ def _marks(crop: np.ndarray, th: float, min_ink: float) -> list[tuple[int, int, 
     darker than the paper by half as much), so that a faded digit on noisy paper, whose print
     breaks into specks, counts as one mark; its box stays that of its print, as the recogniser
     is to see it."""
-    dark = _dark(crop)
-    paper, middle = np.percentile(crop, (90, 50))
-    spread = max(float(paper - middle), 1.0) / 1.28
-    faint = _without_rules((cv2.GaussianBlur(crop, (3, 3), 0) < paper - max(_MIN_CONTRAST, 5 * spread) / 2)
-                           .astype(np.uint8))
+    paper, contrast = _paper(crop)
+    dark = (crop < paper - contrast).astype(np.uint8)
+    faint = _without_rules((cv2.GaussianBlur(crop, (3, 3), 0) < paper - contrast / 2).astype(np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(faint)
     out = []
     for k in range(1, n):
