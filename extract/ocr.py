@@ -324,15 +324,20 @@ def stroke_slope(crop: np.ndarray) -> float | None:
     upright stem, about -0.2 to -0.4 for a ``/``.  Middle rows of the tallest ink blob only
     (a ``1``'s flag and foot, specks and ruling lines say nothing)."""
     _, ink = cv2.threshold(gray(crop), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return ink_slope(ink)
+
+
+def ink_slope(ink: np.ndarray) -> float | None:
+    """``stroke_slope`` of an ink mask (nonzero where printed), however it was thresholded."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink)
     # the glyph: the tallest blob that is no ruling line running across the crop
-    glyphs = [k for k in range(1, n) if stats[k, cv2.CC_STAT_WIDTH] < 0.8 * crop.shape[1]
-              and stats[k, cv2.CC_STAT_HEIGHT] < 0.95 * crop.shape[0] + 4]
+    glyphs = [k for k in range(1, n) if stats[k, cv2.CC_STAT_WIDTH] < 0.8 * ink.shape[1]
+              and stats[k, cv2.CC_STAT_HEIGHT] < 0.95 * ink.shape[0] + 4]
     if not glyphs:
         return None
     k = max(glyphs, key=lambda k: stats[k, cv2.CC_STAT_HEIGHT])
     x, y, w, h = stats[k, :4]
-    if h < 0.4 * crop.shape[0]:
+    if h < 0.4 * ink.shape[0]:
         return None
     blob = labels[y:y + h, x:x + w] == k
     rows = [(r, float(np.nonzero(blob[r])[0].mean())) for r in range(int(h * 0.2), int(h * 0.8)) if blob[r].any()]

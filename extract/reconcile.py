@@ -627,7 +627,7 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
         broken = [i for i in failing if i in group]
         if not broken:
             continue
-        fixes = solve(values, alternatives, group, KEEP, GUESS_COST, LOCATE_COST + math.log(CERTAIN_ODDS))
+        fixes = _searched(values, alternatives, group)
         near = [f for f in fixes if f.cost - fixes[0].cost < math.log(CERTAIN_ODDS)]
         if not fixes or len(near) == KEEP:
             _send(doubtful, _unsettled(broken, variant))
@@ -666,6 +666,30 @@ def settle(readings: list[Reading], variant: Variant, figures: tuple[Figure, ...
     if taken:  # the identities a fix mended now hold: what they vouch for is read after all
         readings = _release(readings, idents, _broken(idents, {r.key: r.value for r in readings}), missing)
     return readings, doubtful, explained
+
+
+def _searched(values: dict[str, Number], alternatives: dict[str, tuple[tuple[Number, float], ...]],
+              group: list[Identity]) -> list[Fix]:
+    """The cheapest fixes of a group's identities, searched from the readings taken and again
+    from each cell's likeliest reading: a page whose zeros print as ``/`` may read a dozen of
+    them ``1`` first and ``/`` when read again, more changes than one search reaches, and each
+    of them is then a change back or none.  Costs are against the readings taken."""
+    limit = LOCATE_COST + math.log(CERTAIN_ODDS)
+    fixes = solve(values, alternatives, group, KEEP, GUESS_COST, limit)
+    keys = {k for i in group for k in i.keys}
+    prob = {k: dict(alternatives[k]) for k in keys & alternatives.keys() if values[k] in dict(alternatives[k])}
+    likeliest = {k: max(p, key=p.get) for k, p in prob.items()}
+    likeliest = {k: v for k, v in likeliest.items() if v != values[k]}
+    if not likeliest:
+        return fixes
+    offset = sum(math.log(prob[k][values[k]] / prob[k][v]) for k, v in likeliest.items())
+    for f in solve(values | likeliest, alternatives, group, KEEP, GUESS_COST, limit - offset):
+        changes = {k: v for k, v in (likeliest | dict(f.changes)).items() if v != values[k]}
+        fixes.append(Fix(tuple(sorted(changes.items())), offset + f.cost, f.guessed))
+    cheapest: dict[tuple, Fix] = {}
+    for f in sorted(fixes, key=lambda f: f.cost):
+        cheapest.setdefault(f.changes, f)
+    return list(cheapest.values())[:KEEP]
 
 
 def _not_taken(near: list[Fix], broken: list[Identity], by_key: dict[str, Reading], values: dict[str, Number],

@@ -8,13 +8,15 @@ reads 18.  So, on each page image, with the column positions and lines the parse
 * every blank key's cell region (its column's span by its row's line) is looked at for ink
   that is no ruling line; ink is cut out and recognised twice (close, and wider and larger);
 * every number read is recognised a second time from its cell's region, reaching further
-  left (a minus sign) and scaled up, and a short level stroke left of its digits is noted;
+  left (a minus sign) and scaled up, and a short level stroke left of its digits is noted; a
+  ``1`` whose stroke leans as a slash's does is read again as the ``/`` it is;
 * a row whose columns were found nowhere on its page (a table of blanks prints no number to
   place them by) is looked at whole: its line right of its label, less the boxes read there;
 * a row whose columns reach past everything printed on its page was placed on a grid that
   is not the page's: none of its cells is where the grid says;
 * a row whose columns crowd each other (two centres nearer than half a column) was placed on
-  a grid no page prints;
+  a grid no page prints: with a number on it, its cells may be shifted; a row of blanks is
+  looked at whole, as a row whose columns were found nowhere;
 * a number whose box stands in the column of a blank of its row, not in its own, was placed
   where the grid does not put it: one of the two is wrong.
 
@@ -31,7 +33,7 @@ import cv2
 import numpy as np
 
 from .normalize import Kind, kind_of, normalize
-from .ocr import _SLASH, _UPRIGHT, OcrEngine, stroke_slope
+from .ocr import _SLASH, _STROKES, _UPRIGHT, OcrEngine, ink_slope, stroke_slope
 from .records import BBox, Cell, Reading, Recognized, SecondLook, VerifyOptions
 from .structure import _TABLES, Parse
 
@@ -278,9 +280,18 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
         else:  # only blanks there: their line is looked at whole, as if no column were found
             for k in near:
                 where.pop(k, None)
+    # a grid whose columns crowd each other is none a page prints: a row with a number on it may
+    # have it in the wrong column; a row of blanks is looked at whole, as if no column were found
+    packed: list[tuple[str, ...]] = []
+    for keys in crowded(where, parse):
+        if any(by_key[k].bbox is not None for k in keys if k in by_key):
+            packed.append(keys)
+        else:
+            for k in keys:
+                where.pop(k, None)
     crops: list[_Crop] = []
     dashes: set[str] = set()
-    leaning: set[str] = set()  # blank cells whose ink is one leaning stroke: a slash
+    leaning: set[str] = set()  # cells whose ink is one leaning stroke: a slash
     looks: dict[str, SecondLook] = {}  # blank cells whose region holds no ink, or only a dash
     for r in readings:
         region = where.get(r.key)
@@ -309,9 +320,16 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
             box = (max(left, x0 - options.reach_left * th), y0 - 0.15 * th, min(right, x1 + 0.3 * th), y1 + 0.15 * th)
             # the region's own ink, cut close as the detector would (a wide crop of noisy paper reads
             # as characters), and with it any minus sign the first box left out
-            ink = _union(_ink_box(g, box, th, options.min_ink) or r.bbox, r.bbox)
+            marks = _ink_box(g, box, th, options.min_ink) or r.bbox
+            ink = _union(marks, r.bbox)
             crops.append(_Crop(r.key, "again", _crop(g, _pad(ink, 0.4 * th, 0.1 * th), options.scale, plain=True), box,
                                r.page))
+            # a stroke read as 1 that leans as a slash does is read again as the slash it is (the
+            # page's boxes were weighed so too, by a threshold a black rule beside grey ink defeats;
+            # this only makes the readings disagree, for the sums to settle: a blank's ink called a
+            # slash stands as a blank, and is weighed as before, close about the stroke)
+            if normalize(r.text) in _STROKES and _leans(g, marks, left, right, th):
+                leaning.add(r.key)
             if "-" not in normalize(r.text) and _dash_before(g, (box[0], y0, x1, y1), th):
                 dashes.add(r.key)
     for band in bands(parse, cells, readings, where) if options.ink else ():
@@ -326,8 +344,7 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
                                band.keys, slope is not None and slope < _LEANS))
     # a grid reaching past the print: what its regions showed says nothing of the cells
     looks.update((k, SecondLook(k, "off_print", where[k].box, page=where[k].page)) for k in off)
-    # a grid whose columns crowd each other is none a page prints
-    for keys in crowded(where, parse):
+    for keys in packed:
         looks.update((k, SecondLook(k, "crowded", where[k].box, page=where[k].page)) for k in keys if k not in off)
         off.update(keys)
     # a number standing in a blank's column: neither cell's look says where it belongs
@@ -358,13 +375,24 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
 
 
 def _slash(read: Recognized) -> Recognized:
-    """Ink in a blank cell read as one stroke (``1``, ``7``) whose stroke leans as a slash's does:
-    a zero printed as ``/`` (the recogniser takes slashes for ones; ``ocr.read_slashes``)."""
+    """Ink read as one stroke (``1``, ``7``) whose stroke leans as a slash's does: a zero printed
+    as ``/`` (the recogniser takes slashes for ones; ``ocr.read_slashes``)."""
     return Recognized("/", read.score) if normalize(read.text) in _ONE_STROKE else read
 
 
 _ONE_STROKE = frozenset("1lI|丨/7")
 _LEANS = (_SLASH + _UPRIGHT) / 2  # halfway between an upright 1's stroke and a slash's
+
+
+def _leans(g: np.ndarray, ink: BBox, left: float, right: float, th: float) -> bool:
+    """The ink is one stroke leaning as a slash's does.  Measured on the page's own print, rules
+    taken out, between ``left`` and ``right`` (a crop as narrow as the stroke says nothing of its
+    slope): a grey slash between black rules is no ink at all to a threshold the rules set."""
+    x0, y0, x1, y1 = _clip(g, (left, ink[1] - 0.15 * th, right, ink[3] + 0.15 * th))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return False
+    slope = ink_slope(_grown(g[y0:y1, x0:x1])[1])
+    return slope is not None and slope < _LEANS
 
 
 def _level_stroke(ink: BBox, th: float) -> bool:
@@ -420,9 +448,7 @@ def _marks(crop: np.ndarray, th: float, min_ink: float) -> list[tuple[int, int, 
     darker than the paper by half as much), so that a faded digit on noisy paper, whose print
     breaks into specks, counts as one mark; its box stays that of its print, as the recogniser
     is to see it."""
-    paper, contrast = _paper(crop)
-    dark = (crop < paper - contrast).astype(np.uint8)
-    faint = _without_rules((cv2.GaussianBlur(crop, (3, 3), 0) < paper - contrast / 2).astype(np.uint8))
+    dark, faint = _grown(crop)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(faint)
     out = []
     for k in range(1, n):
@@ -432,6 +458,14 @@ def _marks(crop: np.ndarray, th: float, min_ink: float) -> list[tuple[int, int, 
             if len(xs):
                 out.append((int(x + xs.min()), int(y + ys.min()), int(x + xs.max() + 1), int(y + ys.max() + 1)))
     return out
+
+
+def _grown(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A crop's printed pixels, and its print grown into the paler pixels about it, rules taken out
+    (``_marks``)."""
+    paper, contrast = _paper(crop)
+    dark = (crop < paper - contrast).astype(np.uint8)
+    return dark, _without_rules((cv2.GaussianBlur(crop, (3, 3), 0) < paper - contrast / 2).astype(np.uint8))
 
 
 def _without_rules(ink: np.ndarray) -> np.ndarray:

@@ -205,6 +205,19 @@ def test_headings_on_the_page_the_table_began_on_are_moved_to_where_the_next_pag
     assert all(grid.x[j] == pytest.approx(x + 15) for j, x in enumerate(X))
 
 
+def test_neighbouring_headings_read_as_one_box_place_their_columns():
+    # five narrow headings wrapped after three characters, read as one box across their columns
+    run_together = "".join(label[:3] for label in APPLICANT_LABELS[:5])
+    heads = [text(run_together, 0, X[0] - 50, X[4] + 50), text("其他", 0, X[5] - 30, X[5] + 30),
+             text("总计", 0, X[6] - 30, X[6] + 30)]
+    cells, runs = table3([{1: "53", 5: "21", 6: "74"}, {0: "3", 6: "3"}])
+    cells = heads + cells
+    runs = [Run(r.anchor + 3, 1.0, r.rows, [i + 3 for i in r.cells], (r.span[0] + 3, r.span[1] + 3)) for r in runs]
+    grid = column_grids(cells, runs)[REQUESTS]
+    assert all(grid.x[j] == pytest.approx(x) for j, x in enumerate(X)), grid.x
+    assert set(grid.found_by.values()) == {"column_headings"}
+
+
 def test_too_few_headings_read_place_nothing():
     cells, runs = table3([full(0, 6), full(2, 3)], dict(enumerate(APPLICANT_LABELS)))
     strict = column_grids(cells, runs, GridOptions(headings_needed=1.01))[REQUESTS]  # every heading needed, and more

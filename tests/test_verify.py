@@ -10,13 +10,13 @@ from PIL import Image, ImageDraw
 
 from extract import ingest
 from extract.cells import Box
-from extract.ocr import OcrPage, RapidOcr
+from extract.ocr import OcrPage, RapidOcr, stroke_slope
 from extract.pipeline import extract_document
 from extract.reconcile import looked_again, not_looked_at
 from extract.records import Cell, Reading, Recognized, SecondLook
 from extract.schema import DECIMAL_KEYS, SIGNED_KEYS, Variant
 from extract.structure import Parse, Run
-from extract.verify import Region, VerifyOptions, _dash_before, _ink_box, _level_stroke, crowded, off_column, off_print
+from extract.verify import Region, VerifyOptions, _dash_before, _ink_box, _leans, _level_stroke, crowded, off_column, off_print
 from training.generate import make_values
 from training.render import degrade, font, render_report, scan, to_pdf
 
@@ -129,6 +129,32 @@ def test_a_faded_digit_on_noisy_paper_is_seen_whole():
     region, th = (0, 0, 260, 58), 38.0
     assert all(_ink_box(_faded("2", 10.0, seed), region, th, 0.3) is not None for seed in range(10))
     assert not any(_ink_box(_faded("", 10.0, seed), region, th, 0.3) is not None for seed in range(10))
+
+
+def _stroke(glyph: str, ink: int, seed: int) -> np.ndarray:
+    """A cell between two black rules, printing a ``1`` or a zero as ``/`` in grey ink."""
+    img = Image.new("L", (140, 62), 248)
+    draw = ImageDraw.Draw(img)
+    draw.line((0, 4, 139, 4), fill=20, width=3)
+    draw.line((0, 57, 139, 57), fill=20, width=3)
+    if glyph == "/":
+        draw.line((76, 14, 64, 48), fill=ink, width=3)
+    else:
+        draw.text((62, 10), glyph, fill=ink, font=font(False, 34))
+    page = np.asarray(img, dtype=np.float32) + np.random.default_rng(seed).normal(0, 5.0, (62, 140))
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+def test_a_grey_slash_between_black_rules_leans_and_a_1_stands_upright():
+    # the slope is measured on the print itself, rules taken out: the threshold the black rules
+    # set for the whole cell takes the grey stroke for paper
+    th = 34.0
+    assert stroke_slope(_stroke("/", 150, 0)) is None
+    for seed in range(5):
+        for glyph, ink in (("/", 150), ("/", 60), ("1", 150), ("1", 60)):
+            g = _stroke(glyph, ink, seed)
+            box = _ink_box(g, (0, 0, 140, 62), th, 0.3)
+            assert box is not None and _leans(g, box, 0, 140, th) == (glyph == "/"), (glyph, ink, seed)
 
 
 def test_a_dash_is_a_zero_mark_and_a_digit_is_not():

@@ -336,8 +336,9 @@ def _heading_columns(cells: list[Cell], runs: list[Run], table: str, labels: tup
     before = 1 + max((i for r in runs if r.rows[0].table != table for i in r.cells if i < first), default=-1)
     before, first = region or (before, first)
     fewest, most = options.heading_chars
+    # (a heading box too long is neighbouring headings read as one, in pieces: its pieces count)
     heads = [piece for c in cells[before:first] if c.bbox is not None and kind_of(c.text) == Kind.TEXT
-             and fewest <= len(normalize(c.text)) <= most for piece in _split_heading(c, labels)]
+             for piece in _split_heading(c, labels) if fewest <= len(normalize(piece.text)) <= most]
     if table == "review_litigation" and region is None and cells[first].bbox is not None:
         # 表四's fifteen narrow headings are often read as nothing or as junk, set a
         # character a line, and repeat for each group; but their boxes still stand over
