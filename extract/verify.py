@@ -8,8 +8,9 @@ reads 18.  So, on each page image, with the column positions and lines the parse
 * every blank key's cell region (its column's span by its row's line) is looked at for ink
   that is no ruling line; ink is cut out and recognised twice (close, and wider and larger);
 * every number read is recognised a second time from its cell's region, reaching further
-  left (a minus sign) and scaled up, and a short level stroke left of its digits is noted; a
-  ``1`` whose stroke leans as a slash's does is read again as the ``/`` it is;
+  left (a minus sign) and scaled up; a short level stroke left of its digits is noted where
+  the column may print a sign (本年增/减), and a ``1`` whose stroke leans as a slash's does
+  is read again as the ``/`` it is;
 * a row whose columns were found nowhere on its page (a table of blanks prints no number to
   place them by) is looked at whole: its line right of its label, less the boxes read there;
 * a row whose columns reach past everything printed on its page was placed on a grid that
@@ -35,6 +36,7 @@ import numpy as np
 from .normalize import Kind, kind_of, normalize
 from .ocr import _SLASH, _STROKES, _UPRIGHT, OcrEngine, ink_slope, stroke_slope
 from .records import BBox, Cell, Reading, Recognized, SecondLook, VerifyOptions
+from .schema import SIGNED_KEYS
 from .structure import _TABLES, Parse
 
 
@@ -330,7 +332,8 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
             # slash stands as a blank, and is weighed as before, close about the stroke)
             if normalize(r.text) in _STROKES and _leans(g, marks, left, right, th):
                 leaning.add(r.key)
-            if "-" not in normalize(r.text) and _dash_before(g, (box[0], y0, x1, y1), th):
+            # a sign only where the report may print one (本年增/减): elsewhere a dash is no minus
+            if r.key in SIGNED_KEYS and "-" not in normalize(r.text) and _dash_before(g, (box[0], y0, x1, y1), th):
                 dashes.add(r.key)
     for band in bands(parse, cells, readings, where) if options.ink else ():
         g = _gray(images[band.page]) if band.page in images else None
