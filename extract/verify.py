@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from .normalize import Kind, kind_of, normalize
-from .ocr import _SLASH, _STROKES, _UPRIGHT, OcrEngine, ink_slope, stroke_slope
+from .ocr import _SLASH, _SPREAD, _STROKES, _UPRIGHT, OcrEngine, ink_slope, stroke_slope
 from .records import BBox, Cell, Reading, Recognized, SecondLook, VerifyOptions
 from .schema import SIGNED_KEYS
 from .structure import _TABLES, Parse
@@ -294,6 +294,7 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
     crops: list[_Crop] = []
     dashes: set[str] = set()
     leaning: set[str] = set()  # cells whose ink is one leaning stroke: a slash
+    unsure: set[str] = set()  # numbers read 1 whose stroke is neither upright nor leaning: a 1 or a slash
     looks: dict[str, SecondLook] = {}  # blank cells whose region holds no ink, or only a dash
     for r in readings:
         region = where.get(r.key)
@@ -330,8 +331,11 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
             # page's boxes were weighed so too, by a threshold a black rule beside grey ink defeats;
             # this only makes the readings disagree, for the sums to settle: a blank's ink called a
             # slash stands as a blank, and is weighed as before, close about the stroke)
-            if normalize(r.text) in _STROKES and _leans(g, marks, left, right, th):
+            slope = _print_slope(g, marks, left, right, th) if normalize(r.text) in _STROKES else None
+            if slope is not None and slope < _LEANS:
                 leaning.add(r.key)
+            elif slope is not None and slope < _UPRIGHT - _SPREAD:  # neither: blur leaves a slash half upright
+                unsure.add(r.key)
             # a sign only where the report may print one (本年增/减): elsewhere a dash is no minus
             if r.key in SIGNED_KEYS and "-" not in normalize(r.text) and _dash_before(g, (box[0], y0, x1, y1), th):
                 dashes.add(r.key)
@@ -365,7 +369,7 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
                max(c.box[2] for c, _ in marks), max(c.box[3] for c, _ in marks))
         read = Recognized(" ".join(r.text for _, r in marks), min(r.score for _, r in marks))
         looks.update((k, SecondLook(k, "band", box, first=read, page=marks[0][0].page)) for k in keys)
-    seen = {(c.key, c.kind): (c, _slash(read) if c.key in leaning else read)
+    seen = {(c.key, c.kind): (c, _slash(read) if c.key in leaning else _slash(read, 0.5) if c.key in unsure else read)
             for c, read in zip(crops, reads) if c.kind != "band"}
     for (key, kind), (crop, read) in seen.items():
         if looks.get(key) is not None and looks[key].kind in ("off_print", "crowded", "off_column"):
@@ -377,25 +381,26 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
     return looks
 
 
-def _slash(read: Recognized) -> Recognized:
+def _slash(read: Recognized, score: float | None = None) -> Recognized:
     """Ink read as one stroke (``1``, ``7``) whose stroke leans as a slash's does: a zero printed
-    as ``/`` (the recogniser takes slashes for ones; ``ocr.read_slashes``)."""
-    return Recognized("/", read.score) if normalize(read.text) in _ONE_STROKE else read
+    as ``/`` (the recogniser takes slashes for ones; ``ocr.read_slashes``); ``score``: how sure,
+    when the stroke leans too little to say (then the readings disagree, for the sums or a person)."""
+    return Recognized("/", read.score if score is None else score) if normalize(read.text) in _ONE_STROKE else read
 
 
 _ONE_STROKE = frozenset("1lI|丨/7")
 _LEANS = (_SLASH + _UPRIGHT) / 2  # halfway between an upright 1's stroke and a slash's
 
 
-def _leans(g: np.ndarray, ink: BBox, left: float, right: float, th: float) -> bool:
-    """The ink is one stroke leaning as a slash's does.  Measured on the page's own print, rules
-    taken out, between ``left`` and ``right`` (a crop as narrow as the stroke says nothing of its
-    slope): a grey slash between black rules is no ink at all to a threshold the rules set."""
+def _print_slope(g: np.ndarray, ink: BBox, left: float, right: float, th: float) -> float | None:
+    """The slope of the one stroke of ``ink`` (``ocr.stroke_slope``), measured on the page's own
+    print, rules taken out, between ``left`` and ``right`` (a crop as narrow as the stroke says
+    nothing of its slope): a grey slash between black rules is no ink at all to a threshold the
+    rules set."""
     x0, y0, x1, y1 = _clip(g, (left, ink[1] - 0.15 * th, right, ink[3] + 0.15 * th))
     if x1 - x0 < 4 or y1 - y0 < 4:
-        return False
-    slope = ink_slope(_grown(g[y0:y1, x0:x1])[1])
-    return slope is not None and slope < _LEANS
+        return None
+    return ink_slope(_grown(g[y0:y1, x0:x1])[1])
 
 
 def _level_stroke(ink: BBox, th: float) -> bool:
