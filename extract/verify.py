@@ -327,10 +327,8 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
             ink = _union(marks, r.bbox)
             crops.append(_Crop(r.key, "again", _crop(g, _pad(ink, 0.4 * th, 0.1 * th), options.scale, plain=True), box,
                                r.page))
-            # a stroke read as 1 that leans as a slash does is read again as the slash it is (the
-            # page's boxes were weighed so too, by a threshold a black rule beside grey ink defeats;
-            # this only makes the readings disagree, for the sums to settle: a blank's ink called a
-            # slash stands as a blank, and is weighed as before, close about the stroke)
+            # a 1 whose stroke leans is read again as the slash it is (``ocr.read_slashes`` weighed it
+            # by a threshold a black rule beside grey ink defeats); the readings then disagree
             slope = _print_slope(g, marks, left, right, th) if normalize(r.text) in _STROKES else None
             if slope is not None and slope < _LEANS:
                 leaning.add(r.key)
