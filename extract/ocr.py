@@ -329,8 +329,32 @@ def stroke_slope(crop: np.ndarray) -> float | None:
 
 def ink_slope(ink: np.ndarray) -> float | None:
     """``stroke_slope`` of an ink mask (nonzero where printed), however it was thresholded."""
+    blob = _glyph(ink)
+    if blob is None:
+        return None
+    h = blob.shape[0]
+    rows = [(r, float(np.nonzero(blob[r])[0].mean())) for r in range(int(h * 0.2), int(h * 0.8)) if blob[r].any()]
+    if len(rows) < 4:
+        return None
+    r, c = np.asarray(rows).T
+    return float(np.polyfit(r, c, 1)[0])
+
+
+def top_bar(ink: np.ndarray) -> bool:
+    """Whether the glyph of an ink mask is barred across its top, as a ``7`` is: its top fifth
+    spans most of its width, where a slash's top is one stroke's end (both lean alike)."""
+    blob = _glyph(ink)
+    if blob is None:
+        return False
+    h, w = blob.shape
+    cols = np.nonzero(blob[:max(1, round(0.2 * h))].any(axis=0))[0]
+    return cols.size > 0 and cols[-1] - cols[0] + 1 >= 0.7 * w
+
+
+def _glyph(ink: np.ndarray) -> np.ndarray | None:
+    """The tallest blob of an ink mask that is no ruling line running across it, cut to its
+    box; None when none stands at least 0.4 of the mask's height."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink)
-    # the glyph: the tallest blob that is no ruling line running across the crop
     glyphs = [k for k in range(1, n) if stats[k, cv2.CC_STAT_WIDTH] < 0.8 * ink.shape[1]
               and stats[k, cv2.CC_STAT_HEIGHT] < 0.95 * ink.shape[0] + 4]
     if not glyphs:
@@ -339,12 +363,7 @@ def ink_slope(ink: np.ndarray) -> float | None:
     x, y, w, h = stats[k, :4]
     if h < 0.4 * ink.shape[0]:
         return None
-    blob = labels[y:y + h, x:x + w] == k
-    rows = [(r, float(np.nonzero(blob[r])[0].mean())) for r in range(int(h * 0.2), int(h * 0.8)) if blob[r].any()]
-    if len(rows) < 4:
-        return None
-    r, c = np.asarray(rows).T
-    return float(np.polyfit(r, c, 1)[0])
+    return labels[y:y + h, x:x + w] == k
 
 
 def read_slashes(image: np.ndarray, boxes: list[Box]) -> list[Box]:

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from .normalize import Kind, kind_of, normalize
-from .ocr import _SLASH, _SPREAD, _STROKES, _UPRIGHT, OcrEngine, ink_slope, stroke_slope
+from .ocr import _SLASH, _SPREAD, _STROKES, _UPRIGHT, OcrEngine, ink_slope, stroke_slope, top_bar
 from .records import BBox, Cell, Reading, Recognized, SecondLook, VerifyOptions
 from .schema import SIGNED_KEYS
 from .structure import _TABLES, Parse
@@ -328,8 +328,11 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
             crops.append(_Crop(r.key, "again", _crop(g, _pad(ink, 0.4 * th, 0.1 * th), options.scale, plain=True), box,
                                r.page))
             # a 1 whose stroke leans is read again as the slash it is (``ocr.read_slashes`` weighed it
-            # by a threshold a black rule beside grey ink defeats); the readings then disagree
-            slope = _print_slope(g, marks, left, right, th) if normalize(r.text) in _STROKES else None
+            # by a threshold a black rule beside grey ink defeats); the readings then disagree.  So
+            # is a 7 with no bar across its top: a blurred slash, which a 7's diagonal leans as
+            shape = normalize(r.text)
+            slope = (_print_slope(g, marks, left, right, th, barless=shape == "7")
+                     if shape in _STROKES or shape == "7" else None)
             if slope is not None and slope < _LEANS:
                 leaning.add(r.key)
             elif slope is not None and slope < _UPRIGHT - _SPREAD:  # neither: blur leaves a slash half upright
@@ -390,15 +393,17 @@ _ONE_STROKE = frozenset("1lI|丨/7")
 _LEANS = (_SLASH + _UPRIGHT) / 2  # halfway between an upright 1's stroke and a slash's
 
 
-def _print_slope(g: np.ndarray, ink: BBox, left: float, right: float, th: float) -> float | None:
+def _print_slope(g: np.ndarray, ink: BBox, left: float, right: float, th: float,
+                 barless: bool = False) -> float | None:
     """The slope of the one stroke of ``ink`` (``ocr.stroke_slope``), measured on the page's own
     print, rules taken out, between ``left`` and ``right`` (a crop as narrow as the stroke says
     nothing of its slope): a grey slash between black rules is no ink at all to a threshold the
-    rules set."""
+    rules set.  ``barless``: None for a glyph barred across its top (a 7, ``ocr.top_bar``)."""
     x0, y0, x1, y1 = _clip(g, (left, ink[1] - 0.15 * th, right, ink[3] + 0.15 * th))
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
-    return ink_slope(_grown(g[y0:y1, x0:x1])[1])
+    mask = _grown(g[y0:y1, x0:x1])[1]
+    return None if barless and top_bar(mask) else ink_slope(mask)
 
 
 def _level_stroke(ink: BBox, th: float) -> bool:

@@ -173,6 +173,20 @@ def test_a_grey_slash_between_black_rules_leans_and_a_1_stands_upright():
                 assert slope is None or slope >= _UPRIGHT - _SPREAD, (ink, seed, slope)
 
 
+def test_a_7_is_told_from_a_slash_by_the_bar_across_its_top():
+    # a 7's diagonal leans as a slash does: only a slash read as 7 is weighed as one
+    th = 34.0
+    for seed in range(5):
+        for glyph, ink in (("/", 150), ("/", 60), ("7", 150), ("7", 60)):
+            g = _stroke(glyph, ink, seed)
+            box = _ink_box(g, (0, 0, 140, 62), th, 0.3)
+            slope = _print_slope(g, box, 0, 140, th, barless=True) if box is not None else math.nan
+            if glyph == "/":
+                assert slope is not None and slope < _LEANS, (ink, seed, slope)
+            else:
+                assert slope is None, (ink, seed, slope)
+
+
 def test_a_dash_is_a_zero_mark_and_a_digit_is_not():
     th = 40.0
     assert _level_stroke((0, 0, 24, 4), th)  # — printed for a zero
