@@ -331,8 +331,7 @@ def second_look(readings: list[Reading], parse: Parse, cells: list[Cell], images
             # by a threshold a black rule beside grey ink defeats); the readings then disagree.  So
             # is a 7 with no bar across its top: a blurred slash, which a 7's diagonal leans as
             shape = normalize(r.text)
-            slope = (_print_slope(g, marks, left, right, th, barless=shape == "7")
-                     if shape in _STROKES or shape == "7" else None)
+            slope = _print_slope(g, marks, left, right, th, barless=shape == "7") if shape in _ONE_STROKE else None
             if slope is not None and slope < _LEANS:
                 leaning.add(r.key)
             elif slope is not None and slope < _UPRIGHT - _SPREAD:  # neither: blur leaves a slash half upright
@@ -389,7 +388,7 @@ def _slash(read: Recognized, score: float | None = None) -> Recognized:
     return Recognized("/", read.score if score is None else score) if normalize(read.text) in _ONE_STROKE else read
 
 
-_ONE_STROKE = frozenset("1lI|丨/7")
+_ONE_STROKE = _STROKES | {"7"}
 _LEANS = (_SLASH + _UPRIGHT) / 2  # halfway between an upright 1's stroke and a slash's
 
 
